@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
+
+from pitstop.customers import api as customers_api
+
+
+class TokenView(ObtainAuthToken):
+    """POST username and password, get the token for `Authorization: Token <token>`."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+router = DefaultRouter()
+router.register("customers", customers_api.CustomerViewSet, basename="customer")
+router.register("vehicles", customers_api.VehicleViewSet, basename="vehicle")
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("search/", customers_api.search, name="api-search"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", include("pitstop.accounts.urls")),
+    path("", include("pitstop.customers.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,82 @@
+"""The built-in roles of PRODUCT.md and the permissions each gets by default.
+
+The defaults are applied on migrate. A default permission is given to a role once; if an
+administrator later takes it away, migrate does not give it back (Role.defaults_applied)."""
+
+from django.utils.translation import gettext_lazy as _
+
+ROLE_LABELS = {
+    "advisor": _("Service advisor"),
+    "dispatcher": _("Workshop dispatcher"),
+    "technician": _("Technician"),
+    "team_leader": _("Team leader"),
+    "qc_inspector": _("QC inspector"),
+    "warehouse": _("Warehouse keeper"),
+    "cashier": _("Cashier"),
+    "care_agent": _("Customer care agent"),
+    "store_manager": _("Store manager"),
+    "hq": _("HQ after-sales"),
+    "admin": _("Administrator"),
+}
+ROLE_CODES = tuple(ROLE_LABELS)
+ALL_STORE_ROLES = frozenset({"hq", "admin"})
+
+_READ_FILES = ["customers.view_customer", "customers.view_vehicle", "customers.view_customertier"]
+_WRITE_FILES = _READ_FILES + [
+    "customers.add_customer", "customers.change_customer",
+    "customers.add_vehicle", "customers.change_vehicle",
+    "customers.export_customer",
+]
+
+DEFAULT_PERMISSIONS: dict[str, list[str]] = {
+    "advisor": _WRITE_FILES + ["customers.view_personal_data"],
+    "dispatcher": _READ_FILES,
+    "technician": _READ_FILES,
+    "team_leader": _READ_FILES,
+    "qc_inspector": _READ_FILES,
+    "warehouse": _READ_FILES,
+    "cashier": _READ_FILES,
+    # Customer care calls through the system and sees phones masked (F-1.7).
+    "care_agent": _WRITE_FILES,
+    "store_manager": _WRITE_FILES + [
+        "customers.view_personal_data", "customers.import_customer",
+        "customers.add_customertier", "customers.change_customertier",
+        "core.view_auditentry",
+    ],
+    "hq": _READ_FILES + ["customers.export_customer", "core.view_auditentry"],
+    "admin": _WRITE_FILES + [
+        "customers.view_personal_data", "customers.import_customer",
+        "customers.add_customertier", "customers.change_customertier",
+        "core.view_auditentry",
+        "accounts.view_user", "accounts.add_user", "accounts.change_user",
+        "accounts.view_role", "accounts.change_role", "accounts.view_store", "accounts.add_store",
+        "accounts.change_store", "accounts.view_membership", "accounts.add_membership",
+        "accounts.change_membership", "accounts.delete_membership",
+    ],
+}
+
+
+def role_label(code: str, stored_name: str = "") -> str:
+    return ROLE_LABELS.get(code, stored_name or code)
+
+
+def ensure_default_roles() -> None:
+    from django.contrib.auth.models import Permission
+
+    from .models import Role
+
+    for code in ROLE_CODES:
+        role, _created = Role.objects.get_or_create(
+            code=code, defaults={"name": str(ROLE_LABELS[code]), "all_stores": code in ALL_STORE_ROLES})
+        wanted = set(DEFAULT_PERMISSIONS.get(code, [])) - set(role.defaults_applied)
+        if not wanted:
+            continue
+        found = []
+        for perm in sorted(wanted):
+            app_label, codename = perm.split(".")
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                found.append(perm)
+                role.permissions.add(permission)
+        role.defaults_applied = sorted(set(role.defaults_applied) | set(found))
+        role.save(update_fields=["defaults_applied", "updated_at"])

@@ -1,0 +1,91 @@
+"""The audit trail: every change to a record, who made it and when, before and after."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import QuerySet
+
+from .models import AuditEntry
+from .text import mask_identifier
+
+Snapshot = dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal | datetime.date | datetime.datetime):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return sorted(str(item) for item in value)
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: list[str], *, sensitive: frozenset[str] = frozenset()) -> Snapshot:
+    """The values of `fields` as JSON-able text. Sensitive values are kept masked: the trail
+    must not become a way round the masking of phones and ID numbers."""
+    values: Snapshot = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            value = [str(item) for item in getattr(instance, name).all()] if instance.pk else []
+        elif field.is_relation:
+            value = getattr(instance, name)
+        else:
+            value = getattr(instance, field.attname)
+        value = _plain(value)
+        if name in sensitive and value:
+            value = mask_identifier(str(value))
+        values[name] = value
+    return values
+
+
+def diff(before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def audit_record(*, actor, instance: models.Model, action: str, before: Snapshot | None = None,
+                 after: Snapshot | None = None, store=None, note: str = "") -> AuditEntry:
+    changes = diff(before or {}, after or {})
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        store=store if store is not None else getattr(instance, "store", None),
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        changes=changes,
+        note=note[:300],
+    )
+
+
+def audit_for(instance: models.Model, limit: int = 50) -> QuerySet[AuditEntry]:
+    return (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+            object_id=str(instance.pk),
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def labelled_changes(entry: AuditEntry, model: type[models.Model]) -> list[tuple[str, Any, Any]]:
+    """(field label in the reader's language, before, after) for display."""
+    rows = []
+    for name, (before, after) in entry.changes.items():
+        try:
+            label = model._meta.get_field(name).verbose_name
+        except Exception:  # a field removed since the entry was written
+            label = name
+        rows.append((str(label), before, after))
+    return rows

@@ -1,0 +1,247 @@
+"""Import of customers and vehicles from .xlsx or .csv (F-1.6), for a shop moving in from
+another system: parse, check every row with the same rules as the forms, show the preview,
+then import all rows or none."""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from pitstop.accounts.models import Store, User
+from pitstop.core.audit import audit_record
+from pitstop.core.exceptions import ApplicationError
+from pitstop.core.identifiers import clean_mobile
+from pitstop.core.text import normalise_code
+
+from .models import Customer, ImportBatch, Vehicle
+from .services import customer_create, vehicle_create
+
+MAX_ROWS = 20000
+
+# Column headers a shop's old system may use, Chinese and English, mapped to our fields.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("客户名称", "姓名", "车主姓名", "车主", "name", "customer"),
+    "mobile": ("手机", "手机号", "手机号码", "联系电话", "mobile", "phone"),
+    "gender": ("性别", "gender"),
+    "address": ("地址", "联系地址", "address"),
+    "id_number": ("身份证号", "证件号码", "身份证号码/机构代码", "id number", "id_number"),
+    "birthday": ("生日", "出生日期", "birthday"),
+    "email": ("邮箱", "email"),
+    "employer": ("工作单位", "单位", "employer"),
+    "kind": ("客户性质", "kind"),
+    "plate": ("车牌", "车牌号", "车牌号码", "plate"),
+    "vin": ("vin", "vin码", "车架号", "车辆识别代号"),
+    "brand": ("品牌", "车辆品牌", "brand"),
+    "series": ("车系", "series"),
+    "model_name": ("车型", "model"),
+    "engine_no": ("发动机号", "engine no", "engine_no"),
+    "body_colour": ("颜色", "车身颜色", "colour", "color"),
+    "purchase_date": ("购车日期", "purchase date", "purchase_date"),
+    "purchase_mileage": ("购车里程", "里程", "mileage"),
+    "insurance_expiry": ("保险到期日", "保险到期", "insurance expiry", "insurance_expiry"),
+    "inspection_due": ("年检到期", "年审到期", "inspection due", "inspection_due"),
+}
+_HEADER_LOOKUP = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
+TEMPLATE_HEADERS = ["姓名", "手机", "性别", "地址", "身份证号", "生日", "车牌", "VIN", "品牌", "车系", "车型",
+                    "发动机号", "颜色", "购车日期", "购车里程", "保险到期日", "年检到期"]
+_GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
+_DATE_FIELDS = ("birthday", "purchase_date", "insurance_expiry", "inspection_due")
+
+
+@dataclass
+class Preview:
+    rows: list[dict]
+    problems: list[dict] = field(default_factory=list)  # {"row": n, "message": "..."}
+    customers: int = 0
+    vehicles: int = 0
+
+
+def read_table(name: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of {our field: text} from the first sheet or the CSV (UTF-8 or GBK)."""
+    if name.lower().endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        except Exception:
+            raise ApplicationError(_("The file could not be read as an Excel workbook."), field="file") from None
+        table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ApplicationError(_("The CSV file is neither UTF-8 nor GBK."), field="file")
+        table = list(csv.reader(io.StringIO(text)))
+    if not table:
+        raise ApplicationError(_("The file is empty."), field="file")
+    headers = [_HEADER_LOOKUP.get(str(h or "").strip().lower()) for h in table[0]]
+    if "name" not in headers or "vin" not in headers and "mobile" not in headers:
+        raise ApplicationError(_("The first row must name the columns; at least 姓名 and 手机 or VIN."),
+                               field="file")
+    rows = []
+    for values in table[1:]:
+        if not any(v not in (None, "") for v in values):
+            continue
+        rows.append({key: _text(value) for key, value in zip(headers, values, strict=False) if key})
+    if len(rows) > MAX_ROWS:
+        raise ApplicationError(_("At most %(count)d rows per file.") % {"count": MAX_ROWS}, field="file")
+    return rows
+
+
+def _text(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value if value is not None else "").strip()
+
+
+def _date(text: str) -> datetime.date | None:
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(_("“%(value)s” is not a date (2024-05-01)."), params={"value": text})
+
+
+def _customer_data(row: dict) -> dict:
+    return {
+        "name": row.get("name", ""), "mobile": row.get("mobile", ""),
+        "gender": _GENDERS.get(row.get("gender", "").lower(), ""), "address": row.get("address", ""),
+        "id_number": row.get("id_number", ""), "birthday": _date(row.get("birthday", "")),
+        "email": row.get("email", ""), "employer": row.get("employer", ""),
+        "kind": Customer.Kind.COMPANY if row.get("kind") in ("公司", "单位", "company") else Customer.Kind.PERSON,
+        "source": Customer.Source.IMPORT,
+    }
+
+
+def _vehicle_data(row: dict) -> dict:
+    mileage = row.get("purchase_mileage", "")
+    try:
+        mileage_value = int(Decimal(mileage)) if mileage else None
+    except InvalidOperation:
+        raise ValidationError(_("Mileage “%(value)s” is not a number."), params={"value": mileage}) from None
+    return {
+        "plate": row.get("plate", ""), "vin": row.get("vin", ""), "brand": row.get("brand", ""),
+        "series": row.get("series", ""), "model_name": row.get("model_name", ""),
+        "engine_no": row.get("engine_no", ""), "body_colour": row.get("body_colour", ""),
+        "purchase_date": _date(row.get("purchase_date", "")), "purchase_mileage": mileage_value,
+        "insurance_expiry": _date(row.get("insurance_expiry", "")),
+        "inspection_due": _date(row.get("inspection_due", "")),
+    }
+
+
+def _messages(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        parts = []
+        for name, errors in error.message_dict.items():
+            label = name
+            for model in (Customer, Vehicle):
+                try:
+                    label = str(model._meta.get_field(name).verbose_name)
+                    break
+                except Exception:
+                    continue
+            parts.append(f"{label}: {' '.join(errors)}")
+        return "; ".join(parts)
+    return " ".join(error.messages)
+
+
+def _customer_key(row: dict) -> str:
+    mobile = row.get("mobile", "")
+    try:
+        return "m:" + clean_mobile(mobile) if mobile else "n:" + row.get("name", "")
+    except ValidationError:
+        return "n:" + row.get("name", "")
+
+
+def check_rows(*, store: Store, rows: list[dict]) -> Preview:
+    """Every row checked as the forms would check it, against the file and the store's files."""
+    preview = Preview(rows=rows)
+    seen_vins: dict[str, int] = {}
+    customers_seen: set[str] = set()
+    existing_mobiles = set()
+    for number, row in enumerate(rows, start=2):  # row 1 holds the headers
+        try:
+            customer = Customer(store=store, **_customer_data(row))
+            customer.full_clean(exclude=["code", "tier"], validate_constraints=False)
+            key = _customer_key(row)
+            if customer.mobile and Customer.objects.filter(store=store, mobile=customer.mobile).exists():
+                existing_mobiles.add(customer.mobile)
+            elif key not in customers_seen:
+                preview.customers += 1
+            customers_seen.add(key)
+            if row.get("vin"):
+                vehicle = Vehicle(store=store, owner=customer, **_vehicle_data(row))
+                vehicle.full_clean(exclude=["file_no", "owner"], validate_constraints=False)
+                if vehicle.vin in seen_vins:
+                    raise ValidationError(_("VIN %(vin)s is also in row %(row)d."),
+                                          params={"vin": vehicle.vin, "row": seen_vins[vehicle.vin]})
+                seen_vins[vehicle.vin] = number
+                if Vehicle.objects.filter(store=store, vin=vehicle.vin).exists():
+                    raise ValidationError(_("VIN %(vin)s is already on file."), params={"vin": vehicle.vin})
+                preview.vehicles += 1
+        except ValidationError as error:
+            preview.problems.append({"row": number, "message": _messages(error)})
+    return preview
+
+
+@transaction.atomic
+def import_preview(*, actor: User, store: Store, filename: str, content: bytes) -> tuple[ImportBatch, Preview]:
+    rows = read_table(filename, content)
+    preview = check_rows(store=store, rows=rows)
+    batch = ImportBatch.objects.create(store=store, created_by=actor, filename=filename[:200], rows=rows,
+                                       problems=preview.problems)
+    return batch, preview
+
+
+@transaction.atomic
+def import_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
+    """All rows or none: any row that fails now (the files changed since the preview) rolls
+    the whole import back."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.PREVIEWED:
+        raise ApplicationError(_("This file has already been imported."))
+    if batch.problems:
+        raise ApplicationError(_("Correct the rows listed in the file and upload it again; nothing was imported."))
+    customers: dict[str, Customer] = {}
+    created_customers = created_vehicles = 0
+    for number, row in enumerate(batch.rows, start=2):
+        try:
+            key = _customer_key(row)
+            customer = customers.get(key)
+            if customer is None:
+                data = _customer_data(row)
+                mobile = clean_mobile(data["mobile"]) if data["mobile"] else ""
+                customer = Customer.objects.filter(store=batch.store, mobile=mobile).first() if mobile else None
+                if customer is None:
+                    customer = customer_create(actor=actor, store=batch.store, data=data)
+                    created_customers += 1
+                customers[key] = customer
+            if row.get("vin"):
+                vehicle_create(actor=actor, store=batch.store, data={**_vehicle_data(row), "owner": customer})
+                created_vehicles += 1
+        except (ValidationError, ApplicationError) as error:
+            detail = _messages(error) if isinstance(error, ValidationError) else str(error.message)
+            raise ApplicationError(_("Row %(row)d: %(problem)s Nothing was imported.")
+                                   % {"row": number, "problem": detail}) from None
+    batch.status = ImportBatch.Status.IMPORTED
+    batch.customers_created = created_customers
+    batch.vehicles_created = created_vehicles
+    batch.save(update_fields=["status", "customers_created", "vehicles_created", "updated_at"])
+    audit_record(actor=actor, instance=batch, action="import", store=batch.store,
+                 after={"customers": created_customers, "vehicles": created_vehicles, "file": batch.filename})
+    return batch

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo shop once (HQ, two stores, one login per role, customers, vehicles)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true")
+
+    def handle(self, *args, quiet_logins=False, **options):
+        result = load_demo()
+        if result["created"]:
+            self.stdout.write(self.style.SUCCESS(
+                f"demo loaded: {result['customers']} customers, {result['vehicles']} vehicles"))
+        if not quiet_logins:
+            self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+            for username, role, store, name in STAFF:
+                self.stdout.write(f"  {username:<11} {role:<14} {store:<5} {name}")
