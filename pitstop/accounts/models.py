@@ -62,8 +62,8 @@ class User(AbstractUser):
                                 default=Language.CHINESE)
 
     class Meta:
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("staff account")
+        verbose_name_plural = _("staff accounts")
 
     def __str__(self) -> str:
         return self.full_name or self.username

@@ -1,0 +1,70 @@
+"""Login, lockout, language, security headers, the shell."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.urls import reverse
+
+from pitstop.accounts.models import User
+from pitstop.core.models import AuditEntry
+
+
+def test_login_lands_on_the_home_page_in_chinese(client, advisor):
+    response = client.post(reverse("accounts:login"), {"username": advisor.username,
+                                                       "password": "correct horse battery"}, follow=True)
+    assert response.status_code == 200
+    assert response.request["PATH_INFO"] == "/"
+    assert "客户" in response.content.decode()  # the menu, in Chinese by default
+
+
+def test_wrong_password_says_so_in_chinese_and_locks_after_five(client, advisor):
+    for _ in range(5):
+        response = client.post(reverse("accounts:login"), {"username": advisor.username, "password": "wrong"})
+    assert "请输入一个正确的" in response.content.decode() or response.status_code in (403, 429)
+    response = client.post(reverse("accounts:login"), {"username": advisor.username,
+                                                       "password": "correct horse battery"})
+    assert response.status_code in (403, 429)
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def test_pages_need_login(client, db):
+    response = client.get(reverse("customers:customer_list"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_language_follows_the_user_not_the_browser(login, advisor):
+    client = login(advisor)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "今日" in page or "您好" in page
+    client.post(reverse("accounts:set_language"), {"language": "en", "next": "/"})
+    assert User.objects.get(pk=advisor.pk).language == "en"
+    assert "Customers" in client.get("/").content.decode()
+    assert AuditEntry.objects.filter(object_id=str(advisor.pk), action="update").exists()
+
+
+def test_security_headers_and_csp_without_inline_script(login, advisor):
+    response = login(advisor).get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.content.decode()  # every script is a file
+
+
+def test_store_switcher_only_offers_granted_stores(login, advisor, store_b):
+    client = login(advisor)
+    client.post(reverse("accounts:switch_store"), {"store": str(store_b.pk), "next": "/"})
+    page = client.get("/").content.decode()
+    assert store_b.name not in page
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {**os.environ, "SECRET_KEY": "x" * 30 + "production-secret-with-enough-entropy-123456",
+           "PITSTOP_HTTPS": "1", "ALLOWED_HOSTS": "dms.example.cn", "DEBUG": "0",
+           "PITSTOP_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
