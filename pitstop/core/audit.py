@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from .models import AuditEntry
 from .text import mask_identifier
@@ -45,12 +46,20 @@ def snapshot(instance: models.Model, fields: list[str], *, sensitive: frozenset[
     return values
 
 
+_EMPTY = (None, "", [], False)
+
+
 def diff(before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:
-    return {
-        key: [before.get(key), after.get(key)]
-        for key in sorted(set(before) | set(after))
-        if before.get(key) != after.get(key)
-    }
+    """The fields whose value changed; "nothing" (None, "", [], False) counts as one value, so a
+    new record lists only what was filled in."""
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old in _EMPTY and new in _EMPTY:
+            continue
+        if old != new:
+            changes[key] = [old, new]
+    return changes
 
 
 def audit_record(*, actor, instance: models.Model, action: str, before: Snapshot | None = None,
@@ -79,13 +88,24 @@ def audit_for(instance: models.Model, limit: int = 50) -> QuerySet[AuditEntry]:
     )
 
 
+def _readable(field, value: Any) -> Any:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field is not None and field.choices and value not in _EMPTY:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
 def labelled_changes(entry: AuditEntry, model: type[models.Model]) -> list[tuple[str, Any, Any]]:
-    """(field label in the reader's language, before, after) for display."""
+    """(field label, before, after) in the reader's language, choices shown by their labels."""
     rows = []
     for name, (before, after) in entry.changes.items():
         try:
-            label = model._meta.get_field(name).verbose_name
-        except Exception:  # a field removed since the entry was written
-            label = name
-        rows.append((str(label), before, after))
+            field = model._meta.get_field(name)
+            label = field.verbose_name
+        except Exception:  # a field removed since the entry was written, or not a field
+            field, label = None, name
+        rows.append((str(label), _readable(field, before), _readable(field, after)))
     return rows

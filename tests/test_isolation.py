@@ -1,0 +1,132 @@
+"""Nobody sees another store's data without a grant: every URL of the project, walked by a
+user of another store who holds the widest store role (store manager).
+
+A new URL with an argument this test does not know makes it fail: add the record it needs
+to `records_for` so that the new page is walked too."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from pitstop.customers.models import ImportBatch
+from pitstop.customers.tests.factories import CustomerFactory, TierFactory, VehicleFactory
+
+MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9"]
+SKIPPED_NAMESPACES = {"admin"}  # the admin is only for staff accounts; checked separately below
+
+
+def walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            if ns in SKIPPED_NAMESPACES:
+                continue
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield name, list(entry.pattern.converters) or _regex_groups(entry)
+
+
+def _regex_groups(entry) -> list[str]:
+    regex = getattr(entry.pattern, "regex", None)
+    return list(regex.groupindex) if regex is not None else []
+
+
+@pytest.fixture
+def store_a_records(store_a, manager):
+    customer = CustomerFactory(store=store_a, name=MARKERS[0], mobile=MARKERS[1])
+    vehicle = VehicleFactory(owner=customer, plate=MARKERS[2])
+    tier = TierFactory(store=store_a, name="甲店隔离等级")
+    batch = ImportBatch.objects.create(store=store_a, created_by=manager, filename="a.csv",
+                                       rows=[{"name": MARKERS[0]}])
+    return {"customer": customer, "vehicle": vehicle, "tier": tier, "batch": batch}
+
+
+def records_for(name: str, records: dict) -> dict | None:
+    by_name = {
+        "customers:customer_detail": "customer", "customers:customer_edit": "customer",
+        "customers:customer_photo": "customer", "customers:customer_reveal": "customer",
+        "customers:vehicle_detail": "vehicle", "customers:vehicle_edit": "vehicle",
+        "customers:vehicle_change_party": "vehicle", "customers:vehicle_add_mileage": "vehicle",
+        "customers:tier_edit": "tier", "customers:import_preview": "batch", "customers:import_confirm": "batch",
+        "customer-detail": "customer", "vehicle-detail": "vehicle",
+    }
+    key = by_name.get(name)
+    return {"pk": records[key].pk} if key else None
+
+
+def test_every_url_refuses_another_stores_records(client, store_a_records, store_b, make_staff):
+    intruder = make_staff("store_manager", store_b)
+    client.force_login(intruder)
+    api = APIClient()
+    api.force_authenticate(intruder)
+    checked, unknown = 0, []
+    for name, params in sorted(set((n, tuple(p)) for n, p in walk(get_resolver().url_patterns))):
+        kwargs = {}
+        if "format" in params:
+            kwargs["format"] = "json"
+        wanted = [p for p in params if p != "format"]
+        if wanted:
+            found = records_for(name, store_a_records)
+            if found is None:
+                unknown.append(name)
+                continue
+            kwargs.update(found)
+            if "field" in wanted:
+                kwargs["field"] = "mobile"
+        url = reverse(name, kwargs=kwargs)
+        is_api = url.startswith("/api/")
+        for method in ("get", "post"):
+            caller = api if is_api else client
+            client.force_login(intruder)  # the walk passes "log out" too
+            response = getattr(caller, method)(url, {"q": "9Z9"} if method == "get" else {})
+            body = response.content.decode(errors="replace")
+            if wanted:
+                assert response.status_code in (403, 404, 405), (method, url, response.status_code)
+            else:
+                assert response.status_code < 500, (method, url, response.status_code)
+            for marker in MARKERS:
+                assert marker not in body, (method, url, marker)
+            checked += 1
+    assert not unknown, f"URLs with arguments this test does not know: {unknown}"
+    assert checked > 40
+
+
+def test_searching_and_listing_never_show_another_store(client, store_a_records, store_b, make_staff):
+    intruder = make_staff("store_manager", store_b)
+    client.force_login(intruder)
+    for url in ["/search/?q=9Z9", "/search/?q=700000001", "/customers/?q=甲店", "/vehicles/?q=9Z9",
+                "/customers/?format=xlsx", "/vehicles/?format=xlsx", "/customers/lookup/?q=甲店",
+                "/api/v1/search/?q=9Z9", "/api/v1/customers/?q=0001", "/api/v1/vehicles/?plate=9Z9"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        content = response.content if not url.endswith("xlsx") else _xlsx_text(response.content)
+        for marker in MARKERS:
+            assert marker.encode() not in content if isinstance(content, bytes) else marker not in content, url
+
+
+def _xlsx_text(content: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    return " ".join(str(cell) for row in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)
+                    for cell in row)
+
+
+def test_a_grant_opens_the_store(client, store_a_records, store_a, store_b, make_staff):
+    from pitstop.accounts.services import store_grant
+
+    person = make_staff("advisor", store_b)
+    client.force_login(person)
+    url = reverse("customers:customer_detail", args=[store_a_records["customer"].pk])
+    assert client.get(url).status_code == 404
+    store_grant(user=person, store=store_a, role_code="care_agent")
+    assert client.get(url).status_code == 200
+
+
+def test_admin_is_closed_to_store_roles(client, store_a_records, store_b, make_staff):
+    client.force_login(make_staff("store_manager", store_b))
+    tier = store_a_records["tier"]
+    response = client.get(f"/admin/customers/customertier/{tier.pk}/change/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
