@@ -32,7 +32,7 @@ test: install
 
 # The same suite against PostgreSQL (DATABASE_URL, default: the local server, user postgres).
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pitstop} $(PY) -m pytest -q
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pitstop} $(PY) -m pytest -q -m "not browser"
 
 test-browser: install
 	$(PY) -m pytest -q -m browser tests/browser

@@ -37,19 +37,27 @@ def store_a_records(store_a, manager):
     customer = CustomerFactory(store=store_a, name=MARKERS[0], mobile=MARKERS[1])
     vehicle = VehicleFactory(owner=customer, plate=MARKERS[2])
     tier = TierFactory(store=store_a, name="甲店隔离等级")
-    batch = ImportBatch.objects.create(store=store_a, created_by=manager, filename="a.csv",
-                                       rows=[{"name": MARKERS[0]}])
+    batch = ImportBatch.objects.create(
+        store=store_a, created_by=manager, filename="a.csv", rows=[{"name": MARKERS[0]}]
+    )
     return {"customer": customer, "vehicle": vehicle, "tier": tier, "batch": batch}
 
 
 def records_for(name: str, records: dict) -> dict | None:
     by_name = {
-        "customers:customer_detail": "customer", "customers:customer_edit": "customer",
-        "customers:customer_photo": "customer", "customers:customer_reveal": "customer",
-        "customers:vehicle_detail": "vehicle", "customers:vehicle_edit": "vehicle",
-        "customers:vehicle_change_party": "vehicle", "customers:vehicle_add_mileage": "vehicle",
-        "customers:tier_edit": "tier", "customers:import_preview": "batch", "customers:import_confirm": "batch",
-        "customer-detail": "customer", "vehicle-detail": "vehicle",
+        "customers:customer_detail": "customer",
+        "customers:customer_edit": "customer",
+        "customers:customer_photo": "customer",
+        "customers:customer_reveal": "customer",
+        "customers:vehicle_detail": "vehicle",
+        "customers:vehicle_edit": "vehicle",
+        "customers:vehicle_change_party": "vehicle",
+        "customers:vehicle_add_mileage": "vehicle",
+        "customers:tier_edit": "tier",
+        "customers:import_preview": "batch",
+        "customers:import_confirm": "batch",
+        "customer-detail": "customer",
+        "vehicle-detail": "vehicle",
     }
     key = by_name.get(name)
     return {"pk": records[key].pk} if key else None
@@ -95,14 +103,25 @@ def test_every_url_refuses_another_stores_records(client, store_a_records, store
 def test_searching_and_listing_never_show_another_store(client, store_a_records, store_b, make_staff):
     intruder = make_staff("store_manager", store_b)
     client.force_login(intruder)
-    for url in ["/search/?q=9Z9", "/search/?q=700000001", "/customers/?q=甲店", "/vehicles/?q=9Z9",
-                "/customers/?format=xlsx", "/vehicles/?format=xlsx", "/customers/lookup/?q=甲店",
-                "/api/v1/search/?q=9Z9", "/api/v1/customers/?q=0001", "/api/v1/vehicles/?plate=9Z9"]:
+    for url in [
+        "/search/?q=9Z9",
+        "/search/?q=700000001",
+        "/customers/?q=甲店",
+        "/vehicles/?q=9Z9",
+        "/customers/?format=xlsx",
+        "/vehicles/?format=xlsx",
+        "/customers/lookup/?q=甲店",
+        "/api/v1/search/?q=9Z9",
+        "/api/v1/customers/?q=0001",
+        "/api/v1/vehicles/?plate=9Z9",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         content = response.content if not url.endswith("xlsx") else _xlsx_text(response.content)
         for marker in MARKERS:
-            assert marker.encode() not in content if isinstance(content, bytes) else marker not in content, url
+            assert marker.encode() not in content if isinstance(content, bytes) else marker not in content, (
+                url
+            )
 
 
 def _xlsx_text(content: bytes) -> str:
@@ -110,8 +129,11 @@ def _xlsx_text(content: bytes) -> str:
 
     from openpyxl import load_workbook
 
-    return " ".join(str(cell) for row in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)
-                    for cell in row)
+    return " ".join(
+        str(cell)
+        for row in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)
+        for cell in row
+    )
 
 
 def test_a_grant_opens_the_store(client, store_a_records, store_a, store_b, make_staff):

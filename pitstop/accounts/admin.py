@@ -26,7 +26,9 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         (_("Person"), {"fields": ("full_name", "mobile", "email", "language")}),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")}),
+    )
 
 
 @admin.register(Role)

@@ -11,11 +11,13 @@ def shell(request):
     allowed = user.accessible_store_ids
     stores = list(Store.objects.filter(pk__in=allowed, is_active=True).order_by("is_headquarters", "code"))
     store = getattr(request, "store", None)
-    roles = sorted({
-        str(role_label(m.role.code, m.role.name))
-        for m in user.memberships.select_related("role")
-        if store is None or m.store_id in (store.pk,) or m.role.all_stores
-    })
+    roles = sorted(
+        {
+            str(role_label(m.role.code, m.role.name))
+            for m in user.memberships.select_related("role")
+            if store is None or m.store_id in (store.pk,) or m.role.all_stores
+        }
+    )
     return {
         "menu": menu_for(request),
         "switch_stores": stores,

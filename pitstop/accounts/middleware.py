@@ -43,8 +43,11 @@ def current_store(request) -> Store | None:
         return Store.objects.filter(pk=chosen).first()
     # Default: the first store where the person holds a role of their own; HQ staff, whose own
     # role is at headquarters, start with all their stores.
-    own = (Store.objects.filter(memberships__user=user, is_active=True, is_headquarters=False)
-           .order_by("code").first())
+    own = (
+        Store.objects.filter(memberships__user=user, is_active=True, is_headquarters=False)
+        .order_by("code")
+        .first()
+    )
     if own is None and len(allowed) == 1:
         own = Store.objects.filter(pk__in=allowed).first()
     return own

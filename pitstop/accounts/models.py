@@ -10,8 +10,9 @@ from pitstop.core.models import BaseModel
 class Store(BaseModel):
     """A service station (门店) or the headquarters. Nearly every record belongs to one."""
 
-    code = models.CharField(_("code"), max_length=16, unique=True,
-                            help_text=_("Short code used in document numbers, e.g. BJ01."))
+    code = models.CharField(
+        _("code"), max_length=16, unique=True, help_text=_("Short code used in document numbers, e.g. BJ01.")
+    )
     name = models.CharField(_("name"), max_length=100)
     is_headquarters = models.BooleanField(_("headquarters"), default=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -34,8 +35,10 @@ class Role(BaseModel):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=60)
     all_stores = models.BooleanField(
-        _("applies to all stores"), default=False,
-        help_text=_("Headquarters roles: the permissions hold in every store."))
+        _("applies to all stores"),
+        default=False,
+        help_text=_("Headquarters roles: the permissions hold in every store."),
+    )
     permissions = models.ManyToManyField(Permission, verbose_name=_("permissions"), blank=True)
     # Default permissions already given once; a default the administrator removed is not re-added.
     defaults_applied = models.JSONField(default=list, blank=True, editable=False)
@@ -58,8 +61,9 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("full name"), max_length=60, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
-    language = models.CharField(_("language"), max_length=10, choices=Language.choices,
-                                default=Language.CHINESE)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.CHINESE
+    )
 
     class Meta:
         verbose_name = _("staff account")
@@ -114,12 +118,15 @@ class User(AbstractUser):
 class Membership(BaseModel):
     """A person's role in one store. One role per store; a person may work in several."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships",
-                             verbose_name=_("user"))
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships",
-                              verbose_name=_("store"))
-    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="memberships",
-                             verbose_name=_("role"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("store")
+    )
+    role = models.ForeignKey(
+        Role, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("role")
+    )
 
     class Meta:
         verbose_name = _("store access")

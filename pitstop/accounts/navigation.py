@@ -61,7 +61,8 @@ def menu_for(request: HttpRequest) -> list[dict]:
         if entry.perm in perms:
             url = reverse(entry.url_name)
             sections.setdefault(entry.section, []).append(
-                {"label": entry.label, "url": url, "active": request.path.startswith(url)})
+                {"label": entry.label, "url": url, "active": request.path.startswith(url)}
+            )
     return [{"section": name, "entries": entries} for name, entries in sections.items()]
 
 

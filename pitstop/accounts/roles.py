@@ -23,8 +23,10 @@ ALL_STORE_ROLES = frozenset({"hq", "admin"})
 
 _READ_FILES = ["customers.view_customer", "customers.view_vehicle", "customers.view_customertier"]
 _WRITE_FILES = _READ_FILES + [
-    "customers.add_customer", "customers.change_customer",
-    "customers.add_vehicle", "customers.change_vehicle",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_vehicle",
+    "customers.change_vehicle",
     "customers.export_customer",
 ]
 
@@ -38,20 +40,34 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "cashier": _READ_FILES,
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES,
-    "store_manager": _WRITE_FILES + [
-        "customers.view_personal_data", "customers.import_customer",
-        "customers.add_customertier", "customers.change_customertier",
+    "store_manager": _WRITE_FILES
+    + [
+        "customers.view_personal_data",
+        "customers.import_customer",
+        "customers.add_customertier",
+        "customers.change_customertier",
         "core.view_auditentry",
     ],
     "hq": _READ_FILES + ["customers.export_customer", "core.view_auditentry"],
-    "admin": _WRITE_FILES + [
-        "customers.view_personal_data", "customers.import_customer",
-        "customers.add_customertier", "customers.change_customertier",
+    "admin": _WRITE_FILES
+    + [
+        "customers.view_personal_data",
+        "customers.import_customer",
+        "customers.add_customertier",
+        "customers.change_customertier",
         "core.view_auditentry",
-        "accounts.view_user", "accounts.add_user", "accounts.change_user",
-        "accounts.view_role", "accounts.change_role", "accounts.view_store", "accounts.add_store",
-        "accounts.change_store", "accounts.view_membership", "accounts.add_membership",
-        "accounts.change_membership", "accounts.delete_membership",
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_role",
+        "accounts.change_role",
+        "accounts.view_store",
+        "accounts.add_store",
+        "accounts.change_store",
+        "accounts.view_membership",
+        "accounts.add_membership",
+        "accounts.change_membership",
+        "accounts.delete_membership",
     ],
 }
 
@@ -67,14 +83,17 @@ def ensure_default_roles() -> None:
 
     for code in ROLE_CODES:
         role, _created = Role.objects.get_or_create(
-            code=code, defaults={"name": str(ROLE_LABELS[code]), "all_stores": code in ALL_STORE_ROLES})
+            code=code, defaults={"name": str(ROLE_LABELS[code]), "all_stores": code in ALL_STORE_ROLES}
+        )
         wanted = set(DEFAULT_PERMISSIONS.get(code, [])) - set(role.defaults_applied)
         if not wanted:
             continue
         found = []
         for perm in sorted(wanted):
             app_label, codename = perm.split(".")
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
             if permission is not None:
                 found.append(perm)
                 role.permissions.add(permission)

@@ -14,17 +14,30 @@ USER_AUDIT_FIELDS = ["username", "full_name", "mobile", "language", "is_active",
 
 
 @transaction.atomic
-def store_create(*, code: str, name: str, is_headquarters: bool = False, address: str = "",
-                 phone: str = "", actor: User | None = None) -> Store:
+def store_create(
+    *,
+    code: str,
+    name: str,
+    is_headquarters: bool = False,
+    address: str = "",
+    phone: str = "",
+    actor: User | None = None,
+) -> Store:
     code = code.strip().upper()
     if not code or not code.isalnum() or len(code) > 16:
         raise ApplicationError(_("A store code is 1–16 letters or digits."), field="code")
     if Store.objects.filter(code=code).exists():
         raise ApplicationError(_("A store with code %(code)s already exists.") % {"code": code}, field="code")
-    store = Store.objects.create(code=code, name=name.strip(), is_headquarters=is_headquarters,
-                                 address=address, phone=phone)
-    audit_record(actor=actor, instance=store, action="create", store=store,
-                 after=snapshot(store, ["code", "name", "is_headquarters"]))
+    store = Store.objects.create(
+        code=code, name=name.strip(), is_headquarters=is_headquarters, address=address, phone=phone
+    )
+    audit_record(
+        actor=actor,
+        instance=store,
+        action="create",
+        store=store,
+        after=snapshot(store, ["code", "name", "is_headquarters"]),
+    )
     return store
 
 
@@ -36,21 +49,36 @@ def _role(code: str) -> Role:
 
 
 @transaction.atomic
-def staff_create(*, username: str, password: str, store: Store, role_code: str, full_name: str = "",
-                 mobile: str = "", language: str = "zh-hans", actor: User | None = None) -> User:
+def staff_create(
+    *,
+    username: str,
+    password: str,
+    store: Store,
+    role_code: str,
+    full_name: str = "",
+    mobile: str = "",
+    language: str = "zh-hans",
+    actor: User | None = None,
+) -> User:
     if User.objects.filter(username=username).exists():
         raise ApplicationError(_("The user name %(name)s is taken.") % {"name": username}, field="username")
     role = _role(role_code)
-    user = User(username=username, full_name=full_name, mobile=mobile, language=language,
-                is_staff=role.code == "admin")
+    user = User(
+        username=username,
+        full_name=full_name,
+        mobile=mobile,
+        language=language,
+        is_staff=role.code == "admin",
+    )
     try:
         validate_password(password, user)
     except ValidationError as error:
         raise ApplicationError(" ".join(error.messages), field="password") from None
     user.set_password(password)
     user.save()
-    audit_record(actor=actor, instance=user, action="create", store=store,
-                 after=snapshot(user, USER_AUDIT_FIELDS))
+    audit_record(
+        actor=actor, instance=user, action="create", store=store, after=snapshot(user, USER_AUDIT_FIELDS)
+    )
     store_grant(user=user, store=store, role_code=role.code, actor=actor)
     return user
 
@@ -69,8 +97,14 @@ def store_grant(*, user: User, store: Store, role_code: str, actor: User | None 
     if role.code == "admin" and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    audit_record(actor=actor, instance=user, action="grant", store=store, before=before,
-                 after={"store": store.code, "role": role.code})
+    audit_record(
+        actor=actor,
+        instance=user,
+        action="grant",
+        store=store,
+        before=before,
+        after={"store": store.code, "role": role.code},
+    )
     return membership
 
 
@@ -79,8 +113,14 @@ def store_revoke(*, user: User, store: Store, actor: User | None = None) -> None
     membership = Membership.objects.filter(user=user, store=store).select_related("role").first()
     if membership is None:
         return
-    audit_record(actor=actor, instance=user, action="revoke", store=store,
-                 before={"store": store.code, "role": membership.role.code}, after={})
+    audit_record(
+        actor=actor,
+        instance=user,
+        action="revoke",
+        store=store,
+        before={"store": store.code, "role": membership.role.code},
+        after={},
+    )
     membership.delete()
 
 
@@ -91,5 +131,7 @@ def user_set_language(*, user: User, language: str) -> User:
     before = snapshot(user, ["language"])
     user.language = language
     user.save(update_fields=["language"])
-    audit_record(actor=user, instance=user, action="update", before=before, after=snapshot(user, ["language"]))
+    audit_record(
+        actor=user, instance=user, action="update", before=before, after=snapshot(user, ["language"])
+    )
     return user

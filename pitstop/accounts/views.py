@@ -65,6 +65,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = redirect(_safe_next(request, form.cleaned_data.get("next")))
     if request.user.is_authenticated:
         user_set_language(user=request.user, language=language)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=settings.SESSION_COOKIE_SECURE)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
     return response

@@ -23,8 +23,14 @@ class AuditedAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         obj = form.instance
-        audit_record(actor=request.user, instance=obj, action="update" if change else "create",
-                     before=getattr(obj, "_audit_before", {}), after=self._snap(obj), note="admin")
+        audit_record(
+            actor=request.user,
+            instance=obj,
+            action="update" if change else "create",
+            before=getattr(obj, "_audit_before", {}),
+            after=self._snap(obj),
+            note="admin",
+        )
 
 
 @admin.register(AuditEntry)

@@ -27,7 +27,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def snapshot(instance: models.Model, fields: list[str], *, sensitive: frozenset[str] = frozenset()) -> Snapshot:
+def snapshot(
+    instance: models.Model, fields: list[str], *, sensitive: frozenset[str] = frozenset()
+) -> Snapshot:
     """The values of `fields` as JSON-able text. Sensitive values are kept masked: the trail
     must not become a way round the masking of phones and ID numbers."""
     values: Snapshot = {}
@@ -62,8 +64,16 @@ def diff(before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:
     return changes
 
 
-def audit_record(*, actor, instance: models.Model, action: str, before: Snapshot | None = None,
-                 after: Snapshot | None = None, store=None, note: str = "") -> AuditEntry:
+def audit_record(
+    *,
+    actor,
+    instance: models.Model,
+    action: str,
+    before: Snapshot | None = None,
+    after: Snapshot | None = None,
+    store=None,
+    note: str = "",
+) -> AuditEntry:
     changes = diff(before or {}, after or {})
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,

@@ -8,8 +8,14 @@ from django.utils.functional import Promise
 
 
 class ApplicationError(Exception):
-    def __init__(self, message: str | Promise, *, field: str | None = None, code: str = "invalid",
-                 extra: dict | None = None):
+    def __init__(
+        self,
+        message: str | Promise,
+        *,
+        field: str | None = None,
+        code: str = "invalid",
+        extra: dict | None = None,
+    ):
         super().__init__(str(message))
         self.message = message
         self.field = field

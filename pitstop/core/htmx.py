@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-def render_page(request: HttpRequest, template: str, context: dict, *, partials: tuple[str, ...] = (),
-                status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest, template: str, context: dict, *, partials: tuple[str, ...] = (), status: int = 200
+) -> HttpResponse:
     target = getattr(request, "htmx", None) and request.htmx.target
     if target and target in partials:
         return render(request, f"{template}#{target}", context, status=status)

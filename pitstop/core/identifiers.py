@@ -14,16 +14,23 @@ from stdnum.exceptions import ValidationError as StdnumError
 from .text import normalise_code
 
 VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-_VIN_VALUES = dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ", [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],
-                       strict=True))
+_VIN_VALUES = dict(
+    zip(
+        "ABCDEFGHJKLMNPRSTUVWXYZ",
+        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],
+        strict=True,
+    )
+)
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Position 10 is the model year in a 30-year cycle; 2010 is A.
 _VIN_YEAR_LETTERS = "ABCDEFGHJKLMNPRSTVWXY123456789"
 
 
 def vin_check_digit(vin: str) -> str:
-    total = sum((int(ch) if ch.isdigit() else _VIN_VALUES[ch]) * weight
-                for ch, weight in zip(vin, _VIN_WEIGHTS, strict=True))
+    total = sum(
+        (int(ch) if ch.isdigit() else _VIN_VALUES[ch]) * weight
+        for ch, weight in zip(vin, _VIN_WEIGHTS, strict=True)
+    )
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -53,24 +60,36 @@ def clean_vin(value: str, *, check_digit_confirmed: bool = False) -> str:
     it (some markets do not use the check digit)."""
     vin = normalise_code(value)
     if len(vin) != 17:
-        raise ValidationError(_("A VIN has 17 characters; this one has %(count)d."),
-                              code="vin_length", params={"count": len(vin)})
+        raise ValidationError(
+            _("A VIN has 17 characters; this one has %(count)d."),
+            code="vin_length",
+            params={"count": len(vin)},
+        )
     if not VIN_CHARS.match(vin):
-        raise ValidationError(_("A VIN uses only digits and the letters A–Z without I, O and Q."),
-                              code="vin_chars")
+        raise ValidationError(
+            _("A VIN uses only digits and the letters A–Z without I, O and Q."), code="vin_chars"
+        )
     expected = vin_check_digit(vin)
     if vin[8] != expected:
         if is_china_made(vin):
             raise ValidationError(
-                _("The VIN's check digit (9th character) should be %(expected)s, not %(found)s. "
-                  "Please check the VIN on the vehicle licence."),
-                code="vin_check_digit_required", params={"expected": expected, "found": vin[8]})
+                _(
+                    "The VIN's check digit (9th character) should be %(expected)s, not %(found)s. "
+                    "Please check the VIN on the vehicle licence."
+                ),
+                code="vin_check_digit_required",
+                params={"expected": expected, "found": vin[8]},
+            )
         if not check_digit_confirmed:
             raise ValidationError(
-                _("The VIN's check digit (9th character) should be %(expected)s, not %(found)s. "
-                  "If this is an imported vehicle whose VIN has no check digit, tick the "
-                  "confirmation and save again."),
-                code="vin_check_digit", params={"expected": expected, "found": vin[8]})
+                _(
+                    "The VIN's check digit (9th character) should be %(expected)s, not %(found)s. "
+                    "If this is an imported vehicle whose VIN has no check digit, tick the "
+                    "confirmation and save again."
+                ),
+                code="vin_check_digit",
+                params={"expected": expected, "found": vin[8]},
+            )
     return vin
 
 
@@ -98,8 +117,13 @@ def clean_plate(value: str) -> str:
     plate = normalise_code(value)
     if plate_kind(plate) is None:
         raise ValidationError(
-            _("“%(plate)s” is not a valid plate. Examples: 京A12345, new-energy 粤BD12345 or 沪A12345D, "
-              "or ending in 学/警/挂/港/澳/领."), code="plate", params={"plate": value})
+            _(
+                "“%(plate)s” is not a valid plate. Examples: 京A12345, new-energy 粤BD12345 or 沪A12345D, "
+                "or ending in 学/警/挂/港/澳/领."
+            ),
+            code="plate",
+            params={"plate": value},
+        )
     return plate
 
 
@@ -110,11 +134,18 @@ def clean_mobile(value: str) -> str:
         number = phonenumbers.parse(digits, "CN")
     except phonenumbers.NumberParseException:
         number = None
-    if (number is None or number.country_code != 86 or not phonenumbers.is_valid_number(number)
-            or phonenumbers.number_type(number) not in (phonenumbers.PhoneNumberType.MOBILE,
-                                                        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)):
-        raise ValidationError(_("“%(value)s” is not a mainland mobile number (11 digits starting with 1)."),
-                              code="mobile", params={"value": value})
+    if (
+        number is None
+        or number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number)
+        not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    ):
+        raise ValidationError(
+            _("“%(value)s” is not a mainland mobile number (11 digits starting with 1)."),
+            code="mobile",
+            params={"value": value},
+        )
     return str(number.national_number)
 
 
@@ -127,8 +158,11 @@ def clean_landline(value: str) -> str:
     except phonenumbers.NumberParseException:
         valid = False
     if not valid:
-        raise ValidationError(_("“%(value)s” is not a valid phone number, e.g. 010-62345678."),
-                              code="phone", params={"value": value})
+        raise ValidationError(
+            _("“%(value)s” is not a valid phone number, e.g. 010-62345678."),
+            code="phone",
+            params={"value": value},
+        )
     return text
 
 
@@ -136,16 +170,22 @@ def clean_resident_id(value: str) -> str:
     try:
         return ric.validate(normalise_code(value))
     except StdnumError:
-        raise ValidationError(_("“%(value)s” is not a valid resident ID number (18 characters, "
-                                "check digit at the end)."), code="resident_id", params={"value": value}) from None
+        raise ValidationError(
+            _("“%(value)s” is not a valid resident ID number (18 characters, check digit at the end)."),
+            code="resident_id",
+            params={"value": value},
+        ) from None
 
 
 def clean_credit_code(value: str) -> str:
     try:
         return uscc.validate(normalise_code(value))
     except StdnumError:
-        raise ValidationError(_("“%(value)s” is not a valid unified social credit code (18 characters)."),
-                              code="credit_code", params={"value": value}) from None
+        raise ValidationError(
+            _("“%(value)s” is not a valid unified social credit code (18 characters)."),
+            code="credit_code",
+            params={"value": value},
+        ) from None
 
 
 def validate_mobile(value: str) -> None:

@@ -19,8 +19,7 @@ def permitted_store_ids(user, perm: str) -> frozenset[int]:
     return user.store_ids_with(perm)
 
 
-def scoped(queryset: QuerySet, user, perm: str, *, store_field: str = "store_id",
-           store=None) -> QuerySet:
+def scoped(queryset: QuerySet, user, perm: str, *, store_field: str = "store_id", store=None) -> QuerySet:
     """Rows of stores where the user holds `perm`; narrowed to one store when given."""
     store_ids = permitted_store_ids(user, perm)
     if store is not None:
@@ -28,7 +27,9 @@ def scoped(queryset: QuerySet, user, perm: str, *, store_field: str = "store_id"
     return queryset.filter(**{f"{store_field}__in": sorted(store_ids)})
 
 
-def get_scoped_or_404(queryset: QuerySet, user, perm: str, *, store_field: str = "store_id", **lookup) -> Model:
+def get_scoped_or_404(
+    queryset: QuerySet, user, perm: str, *, store_field: str = "store_id", **lookup
+) -> Model:
     """The record, if the user may see it; 404 otherwise, so another store's records do not
     even reveal that they exist."""
     try:

@@ -44,15 +44,27 @@ class CustomerSerializer(_RowAwareSerializer):
     id_number = MaskedIfNotAllowed(required=False, allow_blank=True, max_length=18)
     home_phone = MaskedIfNotAllowed(required=False, allow_blank=True, max_length=30)
     office_phone = MaskedIfNotAllowed(required=False, allow_blank=True, max_length=30)
-    store = serializers.PrimaryKeyRelatedField(queryset=Store.objects.all(), required=False,
-                                               help_text="Store id; needed when you work in several stores.")
-    tier = serializers.PrimaryKeyRelatedField(queryset=CustomerTier.objects.all(), required=False, allow_null=True)
+    store = serializers.PrimaryKeyRelatedField(
+        queryset=Store.objects.all(),
+        required=False,
+        help_text="Store id; needed when you work in several stores.",
+    )
+    tier = serializers.PrimaryKeyRelatedField(
+        queryset=CustomerTier.objects.all(), required=False, allow_null=True
+    )
     tags = serializers.ListField(child=serializers.CharField(max_length=20), required=False, write_only=True)
 
     class Meta:
         model = Customer
-        fields = ["id", "code", "store", *[f for f in services.CUSTOMER_FIELDS if f != "photo"], "tags",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "store",
+            *[f for f in services.CUSTOMER_FIELDS if f != "photo"],
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "code", "created_at", "updated_at"]
         validators = []
 
@@ -64,14 +76,26 @@ class CustomerSerializer(_RowAwareSerializer):
 
 class VehicleSerializer(_RowAwareSerializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    user = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
-    driver = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), required=False, allow_null=True
+    )
+    driver = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), required=False, allow_null=True
+    )
     owner_name = serializers.CharField(source="owner.name", read_only=True)
 
     class Meta:
         model = Vehicle
-        fields = ["id", "file_no", "store", *services.VEHICLE_FIELDS, "owner_name", "current_mileage",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "file_no",
+            "store",
+            *services.VEHICLE_FIELDS,
+            "owner_name",
+            "current_mileage",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "file_no", "store", "current_mileage", "created_at", "updated_at"]
         validators = []
         extra_kwargs = {"vin": {"validators": []}}
@@ -97,8 +121,10 @@ class CustomerFilter(filters.FilterSet):
 
     def search(self, queryset, name, value):
         found = selectors.search_files(user=self.request.user, query=value, limit=500)
-        return queryset.filter(Q(pk__in=[c.pk for c in found["customers"]])
-                               | Q(owned_vehicles__in=[v.pk for v in found["vehicles"]])).distinct()
+        return queryset.filter(
+            Q(pk__in=[c.pk for c in found["customers"]])
+            | Q(owned_vehicles__in=[v.pk for v in found["vehicles"]])
+        ).distinct()
 
     def by_mobile(self, queryset, name, value):
         return queryset.filter(mobile__contains=normalise_code(value))
@@ -115,8 +141,9 @@ class VehicleFilter(filters.FilterSet):
 
     def search(self, queryset, name, value):
         found = selectors.search_files(user=self.request.user, query=value, limit=500)
-        return queryset.filter(Q(pk__in=[v.pk for v in found["vehicles"]])
-                               | Q(owner__in=[c.pk for c in found["customers"]])).distinct()
+        return queryset.filter(
+            Q(pk__in=[v.pk for v in found["vehicles"]]) | Q(owner__in=[c.pk for c in found["customers"]])
+        ).distinct()
 
     def by_vin(self, queryset, name, value):
         code = normalise_code(value)
@@ -141,8 +168,13 @@ def _store_for_create(request, perm: str, requested: Store | None) -> Store:
     raise ValidationError({"store": ["You work in several stores: name the store."]})
 
 
-class _ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class _ScopedViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     perm_view = perm_add = perm_change = ""
 
     def _require(self, perm: str, store_id: int) -> None:
@@ -165,12 +197,19 @@ class _ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 class CustomerViewSet(_ScopedViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
-    perm_view, perm_add, perm_change = (selectors.VIEW_CUSTOMER, "customers.add_customer",
-                                        "customers.change_customer")
+    perm_view, perm_add, perm_change = (
+        selectors.VIEW_CUSTOMER,
+        "customers.add_customer",
+        "customers.change_customer",
+    )
 
     def get_queryset(self):
-        return scoped(Customer.objects.all(), self.request.user, self.perm_view) \
-            .select_related("tier").prefetch_related("tags").order_by("-id")
+        return (
+            scoped(Customer.objects.all(), self.request.user, self.perm_view)
+            .select_related("tier")
+            .prefetch_related("tags")
+            .order_by("-id")
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -196,12 +235,18 @@ class CustomerViewSet(_ScopedViewSet):
 class VehicleViewSet(_ScopedViewSet):
     serializer_class = VehicleSerializer
     filterset_class = VehicleFilter
-    perm_view, perm_add, perm_change = (selectors.VIEW_VEHICLE, "customers.add_vehicle",
-                                        "customers.change_vehicle")
+    perm_view, perm_add, perm_change = (
+        selectors.VIEW_VEHICLE,
+        "customers.add_vehicle",
+        "customers.change_vehicle",
+    )
 
     def get_queryset(self):
-        return scoped(Vehicle.objects.all(), self.request.user, self.perm_view).select_related("owner") \
+        return (
+            scoped(Vehicle.objects.all(), self.request.user, self.perm_view)
+            .select_related("owner")
             .order_by("-id")
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -217,20 +262,27 @@ class VehicleViewSet(_ScopedViewSet):
         self._require(self.perm_change, vehicle.store_id)
         serializer = self.get_serializer(vehicle, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        vehicle = services.vehicle_update(actor=request.user, vehicle=vehicle, data=dict(serializer.validated_data))
+        vehicle = services.vehicle_update(
+            actor=request.user, vehicle=vehicle, data=dict(serializer.validated_data)
+        )
         return Response(self.get_serializer(vehicle).data)
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("q", str, description="plate fragment, VIN tail, mobile, name, pinyin initials")],
-    responses=inline_serializer("SearchResult", {"customers": CustomerSerializer(many=True),
-                                                 "vehicles": VehicleSerializer(many=True)}),
+    parameters=[
+        OpenApiParameter("q", str, description="plate fragment, VIN tail, mobile, name, pinyin initials")
+    ],
+    responses=inline_serializer(
+        "SearchResult", {"customers": CustomerSerializer(many=True), "vehicles": VehicleSerializer(many=True)}
+    ),
 )
 @api_view(["GET"])
 def search(request):
     found = selectors.search_files(user=request.user, query=request.query_params.get("q", ""), limit=20)
     context = {"request": request}
-    return Response({
-        "customers": CustomerSerializer(found["customers"], many=True, context=context).data,
-        "vehicles": VehicleSerializer(found["vehicles"], many=True, context=context).data,
-    })
+    return Response(
+        {
+            "customers": CustomerSerializer(found["customers"], many=True, context=context).data,
+            "vehicles": VehicleSerializer(found["vehicles"], many=True, context=context).data,
+        }
+    )

@@ -9,20 +9,26 @@ def _due_panel(request) -> dict | None:
     from .selectors import vehicles_due
 
     due = vehicles_due(user=request.user, store=request.store, today=timezone.localdate())
-    return due if (due["insurance"] or due["inspection"]) else {"insurance": [], "inspection": [], "empty": True}
+    return (
+        due if (due["insurance"] or due["inspection"]) else {"insurance": [], "inspection": [], "empty": True}
+    )
 
 
 def _birthday_panel(request) -> dict | None:
     from .selectors import birthdays_this_week
 
-    return {"customers": birthdays_this_week(user=request.user, store=request.store, today=timezone.localdate())}
+    return {
+        "customers": birthdays_this_week(user=request.user, store=request.store, today=timezone.localdate())
+    }
 
 
 def _recent_panel(request) -> dict | None:
     from .selectors import recent_customers
 
-    return {"customers": recent_customers(user=request.user, store=request.store),
-            "today": datetime.date.today()}
+    return {
+        "customers": recent_customers(user=request.user, store=request.store),
+        "today": datetime.date.today(),
+    }
 
 
 class CustomersConfig(AppConfig):

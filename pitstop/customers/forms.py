@@ -24,19 +24,25 @@ class ServiceValidatedModelForm(BootstrapMixin, forms.ModelForm):
 
 
 class CustomerForm(ServiceValidatedModelForm):
-    tag_names = forms.CharField(label=_("Tags"), required=False,
-                                help_text=_("Separate tags with commas, e.g. VIP, fleet"))
+    tag_names = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separate tags with commas, e.g. VIP, fleet")
+    )
 
     class Meta:
         model = Customer
         fields = [f for f in CUSTOMER_FIELDS if f != "tier"] + ["tier"]
-        widgets = {"birthday": DATE, "notes": forms.Textarea(attrs={"rows": 3}),
-                   "address": forms.TextInput(), "mobile": forms.TextInput(attrs={"inputmode": "tel"})}
+        widgets = {
+            "birthday": DATE,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "address": forms.TextInput(),
+            "mobile": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
 
     def __init__(self, *args, store=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tier"].queryset = CustomerTier.objects.filter(store=store) if store else \
-            CustomerTier.objects.none()
+        self.fields["tier"].queryset = (
+            CustomerTier.objects.filter(store=store) if store else CustomerTier.objects.none()
+        )
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
 
@@ -68,8 +74,11 @@ class CustomerLookupField(forms.CharField):
         key = normalise_code(value)
         found = self.queryset.filter(code=key).first() or self.queryset.filter(mobile=key).first()
         if found is None:
-            raise forms.ValidationError(_("No customer with code or mobile “%(value)s” in this store."),
-                                        params={"value": value}, code="unknown_customer")
+            raise forms.ValidationError(
+                _("No customer with code or mobile “%(value)s” in this store."),
+                params={"value": value},
+                code="unknown_customer",
+            )
         return found
 
 
@@ -81,22 +90,33 @@ class VehicleForm(ServiceValidatedModelForm):
     class Meta:
         model = Vehicle
         fields = VEHICLE_FIELDS
-        widgets = {name: DATE for name in ("production_date", "purchase_date", "insurance_expiry",
-                                           "inspection_due", "warranty_start", "warranty_end")}
+        widgets = {
+            name: DATE
+            for name in (
+                "production_date",
+                "purchase_date",
+                "insurance_expiry",
+                "inspection_due",
+                "warranty_start",
+                "warranty_end",
+            )
+        }
         widgets["notes"] = forms.Textarea(attrs={"rows": 3})
         widgets["vin"] = forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"})
 
     def __init__(self, *args, store=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        customers = scoped(Customer.objects.all(), user, "customers.view_customer", store=store) \
-            if user is not None else Customer.objects.none()
+        customers = (
+            scoped(Customer.objects.all(), user, "customers.view_customer", store=store)
+            if user is not None
+            else Customer.objects.none()
+        )
         for name in ("owner", "user", "driver"):
             self.fields[name].queryset = customers
 
     @property
     def needs_vin_confirmation(self) -> bool:
-        return any(getattr(e, "code", "") == "vin_check_digit"
-                   for e in self.errors.as_data().get("vin", []))
+        return any(getattr(e, "code", "") == "vin_check_digit" for e in self.errors.as_data().get("vin", []))
 
 
 class TierForm(BootstrapMixin, forms.ModelForm):
@@ -121,8 +141,9 @@ class ImportUploadForm(BootstrapMixin, forms.Form):
 
 
 class PartyChangeForm(BootstrapMixin, forms.Form):
-    role = forms.ChoiceField(label=_("Change"), choices=[("owner", _("owner")), ("user", _("user")),
-                                                          ("driver", _("driver"))])
+    role = forms.ChoiceField(
+        label=_("Change"), choices=[("owner", _("owner")), ("user", _("user")), ("driver", _("driver"))]
+    )
     customer = CustomerLookupField(label=_("New person"), required=False)
     changed_on = forms.DateField(label=_("Date"), widget=DATE)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)

@@ -17,7 +17,6 @@ from pitstop.accounts.models import Store, User
 from pitstop.core.audit import audit_record
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.identifiers import clean_mobile
-from pitstop.core.text import normalise_code
 
 from .models import Customer, ImportBatch, Vehicle
 from .services import customer_create, vehicle_create
@@ -48,8 +47,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "inspection_due": ("年检到期", "年审到期", "inspection due", "inspection_due"),
 }
 _HEADER_LOOKUP = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
-TEMPLATE_HEADERS = ["姓名", "手机", "性别", "地址", "身份证号", "生日", "车牌", "VIN", "品牌", "车系", "车型",
-                    "发动机号", "颜色", "购车日期", "购车里程", "保险到期日", "年检到期"]
+TEMPLATE_HEADERS = [
+    "姓名",
+    "手机",
+    "性别",
+    "地址",
+    "身份证号",
+    "生日",
+    "车牌",
+    "VIN",
+    "品牌",
+    "车系",
+    "车型",
+    "发动机号",
+    "颜色",
+    "购车日期",
+    "购车里程",
+    "保险到期日",
+    "年检到期",
+]
 _GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
 _DATE_FIELDS = ("birthday", "purchase_date", "insurance_expiry", "inspection_due")
 
@@ -68,7 +84,9 @@ def read_table(name: str, content: bytes) -> list[dict[str, str]]:
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         except Exception:
-            raise ApplicationError(_("The file could not be read as an Excel workbook."), field="file") from None
+            raise ApplicationError(
+                _("The file could not be read as an Excel workbook."), field="file"
+            ) from None
         table = [list(row) for row in sheet.iter_rows(values_only=True)]
     else:
         for encoding in ("utf-8-sig", "gb18030"):
@@ -84,8 +102,9 @@ def read_table(name: str, content: bytes) -> list[dict[str, str]]:
         raise ApplicationError(_("The file is empty."), field="file")
     headers = [_HEADER_LOOKUP.get(str(h or "").strip().lower()) for h in table[0]]
     if "name" not in headers or "vin" not in headers and "mobile" not in headers:
-        raise ApplicationError(_("The first row must name the columns; at least 姓名 and 手机 or VIN."),
-                               field="file")
+        raise ApplicationError(
+            _("The first row must name the columns; at least 姓名 and 手机 or VIN."), field="file"
+        )
     rows = []
     for values in table[1:]:
         if not any(v not in (None, "") for v in values):
@@ -119,11 +138,17 @@ def _date(text: str) -> datetime.date | None:
 
 def _customer_data(row: dict) -> dict:
     return {
-        "name": row.get("name", ""), "mobile": row.get("mobile", ""),
-        "gender": _GENDERS.get(row.get("gender", "").lower(), ""), "address": row.get("address", ""),
-        "id_number": row.get("id_number", ""), "birthday": _date(row.get("birthday", "")),
-        "email": row.get("email", ""), "employer": row.get("employer", ""),
-        "kind": Customer.Kind.COMPANY if row.get("kind") in ("公司", "单位", "company") else Customer.Kind.PERSON,
+        "name": row.get("name", ""),
+        "mobile": row.get("mobile", ""),
+        "gender": _GENDERS.get(row.get("gender", "").lower(), ""),
+        "address": row.get("address", ""),
+        "id_number": row.get("id_number", ""),
+        "birthday": _date(row.get("birthday", "")),
+        "email": row.get("email", ""),
+        "employer": row.get("employer", ""),
+        "kind": Customer.Kind.COMPANY
+        if row.get("kind") in ("公司", "单位", "company")
+        else Customer.Kind.PERSON,
         "source": Customer.Source.IMPORT,
     }
 
@@ -135,10 +160,15 @@ def _vehicle_data(row: dict) -> dict:
     except InvalidOperation:
         raise ValidationError(_("Mileage “%(value)s” is not a number."), params={"value": mileage}) from None
     return {
-        "plate": row.get("plate", ""), "vin": row.get("vin", ""), "brand": row.get("brand", ""),
-        "series": row.get("series", ""), "model_name": row.get("model_name", ""),
-        "engine_no": row.get("engine_no", ""), "body_colour": row.get("body_colour", ""),
-        "purchase_date": _date(row.get("purchase_date", "")), "purchase_mileage": mileage_value,
+        "plate": row.get("plate", ""),
+        "vin": row.get("vin", ""),
+        "brand": row.get("brand", ""),
+        "series": row.get("series", ""),
+        "model_name": row.get("model_name", ""),
+        "engine_no": row.get("engine_no", ""),
+        "body_colour": row.get("body_colour", ""),
+        "purchase_date": _date(row.get("purchase_date", "")),
+        "purchase_mileage": mileage_value,
         "insurance_expiry": _date(row.get("insurance_expiry", "")),
         "inspection_due": _date(row.get("inspection_due", "")),
     }
@@ -188,8 +218,10 @@ def check_rows(*, store: Store, rows: list[dict]) -> Preview:
                 vehicle = Vehicle(store=store, owner=customer, **_vehicle_data(row))
                 vehicle.full_clean(exclude=["file_no", "owner"], validate_constraints=False)
                 if vehicle.vin in seen_vins:
-                    raise ValidationError(_("VIN %(vin)s is also in row %(row)d."),
-                                          params={"vin": vehicle.vin, "row": seen_vins[vehicle.vin]})
+                    raise ValidationError(
+                        _("VIN %(vin)s is also in row %(row)d."),
+                        params={"vin": vehicle.vin, "row": seen_vins[vehicle.vin]},
+                    )
                 seen_vins[vehicle.vin] = number
                 if Vehicle.objects.filter(store=store, vin=vehicle.vin).exists():
                     raise ValidationError(_("VIN %(vin)s is already on file."), params={"vin": vehicle.vin})
@@ -200,11 +232,14 @@ def check_rows(*, store: Store, rows: list[dict]) -> Preview:
 
 
 @transaction.atomic
-def import_preview(*, actor: User, store: Store, filename: str, content: bytes) -> tuple[ImportBatch, Preview]:
+def import_preview(
+    *, actor: User, store: Store, filename: str, content: bytes
+) -> tuple[ImportBatch, Preview]:
     rows = read_table(filename, content)
     preview = check_rows(store=store, rows=rows)
-    batch = ImportBatch.objects.create(store=store, created_by=actor, filename=filename[:200], rows=rows,
-                                       problems=preview.problems)
+    batch = ImportBatch.objects.create(
+        store=store, created_by=actor, filename=filename[:200], rows=rows, problems=preview.problems
+    )
     return batch, preview
 
 
@@ -216,7 +251,9 @@ def import_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
     if batch.status != ImportBatch.Status.PREVIEWED:
         raise ApplicationError(_("This file has already been imported."))
     if batch.problems:
-        raise ApplicationError(_("Correct the rows listed in the file and upload it again; nothing was imported."))
+        raise ApplicationError(
+            _("Correct the rows listed in the file and upload it again; nothing was imported.")
+        )
     customers: dict[str, Customer] = {}
     created_customers = created_vehicles = 0
     for number, row in enumerate(batch.rows, start=2):
@@ -226,7 +263,9 @@ def import_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
             if customer is None:
                 data = _customer_data(row)
                 mobile = clean_mobile(data["mobile"]) if data["mobile"] else ""
-                customer = Customer.objects.filter(store=batch.store, mobile=mobile).first() if mobile else None
+                customer = (
+                    Customer.objects.filter(store=batch.store, mobile=mobile).first() if mobile else None
+                )
                 if customer is None:
                     customer = customer_create(actor=actor, store=batch.store, data=data)
                     created_customers += 1
@@ -236,12 +275,18 @@ def import_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
                 created_vehicles += 1
         except (ValidationError, ApplicationError) as error:
             detail = _messages(error) if isinstance(error, ValidationError) else str(error.message)
-            raise ApplicationError(_("Row %(row)d: %(problem)s Nothing was imported.")
-                                   % {"row": number, "problem": detail}) from None
+            raise ApplicationError(
+                _("Row %(row)d: %(problem)s Nothing was imported.") % {"row": number, "problem": detail}
+            ) from None
     batch.status = ImportBatch.Status.IMPORTED
     batch.customers_created = created_customers
     batch.vehicles_created = created_vehicles
     batch.save(update_fields=["status", "customers_created", "vehicles_created", "updated_at"])
-    audit_record(actor=actor, instance=batch, action="import", store=batch.store,
-                 after={"customers": created_customers, "vehicles": created_vehicles, "file": batch.filename})
+    audit_record(
+        actor=actor,
+        instance=batch,
+        action="import",
+        store=batch.store,
+        after={"customers": created_customers, "vehicles": created_vehicles, "file": batch.filename},
+    )
     return batch

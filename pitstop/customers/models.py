@@ -36,21 +36,37 @@ class CustomerTier(BaseModel):
     code = models.CharField(_("class number"), max_length=16)
     name = models.CharField(_("name"), max_length=40)
     rank = models.PositiveSmallIntegerField(_("rank"), default=0, help_text=_("Higher is better."))
-    price_type = models.CharField(_("price type"), max_length=20, default="retail",
-                                  help_text=_("Which parts price list applies, e.g. retail, member, trade."))
-    valid_months = models.PositiveSmallIntegerField(_("validity (months)"), null=True, blank=True,
-                                                    help_text=_("Empty: does not expire."))
-    fee = models.DecimalField(_("membership fee"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
-                              validators=[MinValueValidator(Decimal("0"))])
+    price_type = models.CharField(
+        _("price type"),
+        max_length=20,
+        default="retail",
+        help_text=_("Which parts price list applies, e.g. retail, member, trade."),
+    )
+    valid_months = models.PositiveSmallIntegerField(
+        _("validity (months)"), null=True, blank=True, help_text=_("Empty: does not expire.")
+    )
+    fee = models.DecimalField(
+        _("membership fee"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     points_required = models.PositiveIntegerField(_("points required"), default=0)
     single_spend_threshold = models.DecimalField(
-        _("single-spend threshold"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        _("single-spend threshold"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0"))],
-        help_text=_("One visit of at least this amount qualifies for the tier."))
-    labour_discount_pct = models.DecimalField(_("labour discount %"), max_digits=5, decimal_places=2,
-                                              default=Decimal("0.00"), validators=PERCENT)
-    parts_discount_pct = models.DecimalField(_("parts discount %"), max_digits=5, decimal_places=2,
-                                             default=Decimal("0.00"), validators=PERCENT)
+        help_text=_("One visit of at least this amount qualifies for the tier."),
+    )
+    labour_discount_pct = models.DecimalField(
+        _("labour discount %"), max_digits=5, decimal_places=2, default=Decimal("0.00"), validators=PERCENT
+    )
+    parts_discount_pct = models.DecimalField(
+        _("parts discount %"), max_digits=5, decimal_places=2, default=Decimal("0.00"), validators=PERCENT
+    )
     is_default = models.BooleanField(_("default for new customers"), default=False)
 
     class Meta:
@@ -120,39 +136,65 @@ class Customer(BaseModel):
     name_initials = models.CharField(max_length=40, editable=False, db_index=True)
     name_pinyin = models.CharField(max_length=120, editable=False, db_index=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
-    customer_type = models.CharField(_("customer type"), max_length=12, choices=CustomerType.choices,
-                                     default=CustomerType.PRIVATE)
+    customer_type = models.CharField(
+        _("customer type"), max_length=12, choices=CustomerType.choices, default=CustomerType.PRIVATE
+    )
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
     mobile_reversed = models.CharField(max_length=11, editable=False, db_index=True)
     home_phone = models.CharField(_("home phone"), max_length=30, blank=True, validators=[validate_landline])
-    office_phone = models.CharField(_("office phone"), max_length=30, blank=True, validators=[validate_landline])
+    office_phone = models.CharField(
+        _("office phone"), max_length=30, blank=True, validators=[validate_landline]
+    )
     fax = models.CharField(_("fax"), max_length=30, blank=True, validators=[validate_landline])
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    postcode = models.CharField(_("postcode"), max_length=6, blank=True,
-                                validators=[RegexValidator(r"^\d{6}$", _("A postcode has 6 digits."))])
+    postcode = models.CharField(
+        _("postcode"),
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^\d{6}$", _("A postcode has 6 digits."))],
+    )
     employer = models.CharField(_("employer"), max_length=100, blank=True)
     job_title = models.CharField(_("job title"), max_length=50, blank=True)
     id_number = models.CharField(
-        _("ID number / credit code"), max_length=18, blank=True,
-        help_text=_("Resident ID for a person; unified social credit code for a company."))
+        _("ID number / credit code"),
+        max_length=18,
+        blank=True,
+        help_text=_("Resident ID for a person; unified social credit code for a company."),
+    )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
-    birthday_is_lunar = models.BooleanField(_("lunar birthday"), default=False,
-                                            help_text=_("The date above is in the lunar calendar."))
+    birthday_is_lunar = models.BooleanField(
+        _("lunar birthday"), default=False, help_text=_("The date above is in the lunar calendar.")
+    )
     education = models.CharField(_("education"), max_length=10, choices=Education.choices, blank=True)
     hobbies = models.CharField(_("hobbies"), max_length=200, blank=True)
     photo = models.ImageField(_("photo"), upload_to="customers/%Y/%m/", blank=True)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.WALK_IN)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
-    tier = models.ForeignKey(CustomerTier, verbose_name=_("tier"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="customers")
+    tier = models.ForeignKey(
+        CustomerTier,
+        verbose_name=_("tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
     marketing_consent = models.BooleanField(
-        _("agrees to marketing messages"), default=False,
-        help_text=_("Only customers who agreed receive promotions (PIPL); service notices are always sent."))
+        _("agrees to marketing messages"),
+        default=False,
+        help_text=_("Only customers who agreed receive promotions (PIPL); service notices are always sent."),
+    )
     marketing_consent_at = models.DateTimeField(_("consent given"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", editable=False, verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -165,8 +207,9 @@ class Customer(BaseModel):
         ]
         constraints = [
             models.UniqueConstraint(fields=["store", "code"], name="customer_code_per_store"),
-            models.UniqueConstraint(fields=["store", "mobile"], condition=~models.Q(mobile=""),
-                                    name="customer_mobile_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "mobile"], condition=~models.Q(mobile=""), name="customer_mobile_per_store"
+            ),
         ]
         indexes = [
             models.Index(fields=["store", "-id"], name="customer_store_recent"),
@@ -248,23 +291,35 @@ class Vehicle(BaseModel):
     vin = models.CharField(_("VIN"), max_length=17)
     vin_reversed = models.CharField(max_length=17, editable=False, db_index=True)
     vin_check_confirmed = models.BooleanField(
-        _("VIN without check digit confirmed"), default=False,
-        help_text=_("An imported vehicle whose VIN carries no check digit, confirmed by the advisor."))
+        _("VIN without check digit confirmed"),
+        default=False,
+        help_text=_("An imported vehicle whose VIN carries no check digit, confirmed by the advisor."),
+    )
     brand = models.CharField(_("brand"), max_length=40, blank=True)
     series = models.CharField(_("series"), max_length=40, blank=True)
     model_name = models.CharField(_("model"), max_length=80, blank=True)
     model_code = models.CharField(_("model code"), max_length=40, blank=True)
-    category = models.CharField(_("vehicle category"), max_length=12, choices=Category.choices,
-                                default=Category.CAR)
-    model_year = models.PositiveSmallIntegerField(_("model year"), null=True, blank=True,
-                                                  validators=[MinValueValidator(1950), MaxValueValidator(2100)])
+    category = models.CharField(
+        _("vehicle category"), max_length=12, choices=Category.choices, default=Category.CAR
+    )
+    model_year = models.PositiveSmallIntegerField(
+        _("model year"), null=True, blank=True, validators=[MinValueValidator(1950), MaxValueValidator(2100)]
+    )
     engine_no = models.CharField(_("engine no."), max_length=30, blank=True)
     engine_model = models.CharField(_("engine model"), max_length=30, blank=True)
     gearbox_model = models.CharField(_("gearbox model"), max_length=30, blank=True)
     gearbox_no = models.CharField(_("gearbox no."), max_length=30, blank=True)
-    transmission = models.CharField(_("transmission"), max_length=14, choices=Transmission.choices, blank=True)
-    displacement = models.DecimalField(_("displacement (L)"), max_digits=4, decimal_places=1, null=True,
-                                       blank=True, validators=[MinValueValidator(Decimal("0"))])
+    transmission = models.CharField(
+        _("transmission"), max_length=14, choices=Transmission.choices, blank=True
+    )
+    displacement = models.DecimalField(
+        _("displacement (L)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     equipment_code = models.CharField(_("equipment code"), max_length=30, blank=True)
     key_no = models.CharField(_("key no."), max_length=30, blank=True)
     body_colour = models.CharField(_("body colour"), max_length=20, blank=True)
@@ -280,17 +335,40 @@ class Vehicle(BaseModel):
     warranty_start = models.DateField(_("warranty start"), null=True, blank=True)
     warranty_end = models.DateField(_("warranty end"), null=True, blank=True)
     warranty_km = models.PositiveIntegerField(_("warranty mileage (km)"), null=True, blank=True)
-    current_mileage = models.PositiveIntegerField(_("last mileage (km)"), null=True, blank=True, editable=False)
-    owner = models.ForeignKey(Customer, verbose_name=_("owner"), on_delete=models.PROTECT,
-                              related_name="owned_vehicles")
-    user = models.ForeignKey(Customer, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="used_vehicles", help_text=_("Empty: the owner uses it."))
-    driver = models.ForeignKey(Customer, verbose_name=_("driver"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="driven_vehicles",
-                               help_text=_("Empty: the user drives it."))
+    current_mileage = models.PositiveIntegerField(
+        _("last mileage (km)"), null=True, blank=True, editable=False
+    )
+    owner = models.ForeignKey(
+        Customer, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_vehicles"
+    )
+    user = models.ForeignKey(
+        Customer,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="used_vehicles",
+        help_text=_("Empty: the owner uses it."),
+    )
+    driver = models.ForeignKey(
+        Customer,
+        verbose_name=_("driver"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="driven_vehicles",
+        help_text=_("Empty: the user drives it."),
+    )
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", editable=False, verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
 
     class Meta:
         verbose_name = _("vehicle")
@@ -354,19 +432,25 @@ class VehiclePartyChange(models.Model):
 
     vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="party_changes")
     role = models.CharField(_("role"), max_length=8, choices=Role.choices)
-    previous = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 verbose_name=_("before"))
-    new = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                            verbose_name=_("after"))
+    previous = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("before")
+    )
+    new = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("after")
+    )
     changed_on = models.DateField(_("date"))
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("by"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
     mileage = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("change of owner, user or driver")
         ordering = ["-changed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_on} {self.role}: {self.previous_id} -> {self.new_id}"
 
 
 class MileageReading(models.Model):
@@ -382,16 +466,21 @@ class MileageReading(models.Model):
     read_on = models.DateField(_("date"))
     mileage = models.PositiveIntegerField(_("mileage (km)"))
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.MANUAL)
-    reference = models.CharField(_("reference"), max_length=40, blank=True,
-                                 help_text=_("e.g. the work order number"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    reference = models.CharField(
+        _("reference"), max_length=40, blank=True, help_text=_("e.g. the work order number")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("mileage reading")
         ordering = ["-read_on", "-id"]
         indexes = [models.Index(fields=["vehicle", "-read_on"], name="mileage_vehicle_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.read_on} {self.mileage} km"
 
 
 class ImportBatch(BaseModel):

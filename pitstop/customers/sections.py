@@ -30,5 +30,7 @@ def sections_for(page: str, request: HttpRequest, record) -> list[dict]:
     shown = []
     for section in SECTIONS:
         if section.page == page and record.store_id in request.user.store_ids_with(section.perm):
-            shown.append({"title": section.title, "template": section.template, **section.build(request, record)})
+            shown.append(
+                {"title": section.title, "template": section.template, **section.build(request, record)}
+            )
     return shown

@@ -62,21 +62,35 @@ def search_files(*, user, query: str, store: Store | None = None, limit: int = 8
     if len(code) == 17:
         vehicle_q |= Q(vin=code)
 
-    customers = list(customers_for(user, store).filter(customer_q).select_related("tier")
-                     .order_by("-id")[:limit])
-    vehicles = list(vehicles_for(user, store).filter(vehicle_q).select_related("owner")
-                    .order_by("-id")[:limit])
+    customers = list(
+        customers_for(user, store).filter(customer_q).select_related("tier").order_by("-id")[:limit]
+    )
+    vehicles = list(
+        vehicles_for(user, store).filter(vehicle_q).select_related("owner").order_by("-id")[:limit]
+    )
     return {"customers": customers, "vehicles": vehicles}
 
 
-def customer_list(*, user, store: Store | None, query: str = "", tier_id: int | None = None,
-                  customer_type: str = "", tag: str = "") -> QuerySet[Customer]:
-    qs = customers_for(user, store).select_related("tier", "store").annotate(
-        vehicle_count=Count("owned_vehicles", distinct=True))
+def customer_list(
+    *,
+    user,
+    store: Store | None,
+    query: str = "",
+    tier_id: int | None = None,
+    customer_type: str = "",
+    tag: str = "",
+) -> QuerySet[Customer]:
+    qs = (
+        customers_for(user, store)
+        .select_related("tier", "store")
+        .annotate(vehicle_count=Count("owned_vehicles", distinct=True))
+    )
     if query:
         found = search_files(user=user, query=query, store=store, limit=500)
-        qs = qs.filter(Q(pk__in=[c.pk for c in found["customers"]])
-                       | Q(owned_vehicles__in=[v.pk for v in found["vehicles"]]))
+        qs = qs.filter(
+            Q(pk__in=[c.pk for c in found["customers"]])
+            | Q(owned_vehicles__in=[v.pk for v in found["vehicles"]])
+        )
     if tier_id:
         qs = qs.filter(tier_id=tier_id)
     if customer_type:
@@ -90,8 +104,9 @@ def vehicle_list(*, user, store: Store | None, query: str = "", brand: str = "")
     qs = vehicles_for(user, store).select_related("owner", "store")
     if query:
         found = search_files(user=user, query=query, store=store, limit=500)
-        qs = qs.filter(Q(pk__in=[v.pk for v in found["vehicles"]])
-                       | Q(owner__in=[c.pk for c in found["customers"]]))
+        qs = qs.filter(
+            Q(pk__in=[v.pk for v in found["vehicles"]]) | Q(owner__in=[c.pk for c in found["customers"]])
+        )
     if brand:
         qs = qs.filter(brand=brand)
     return qs.distinct().order_by("-id")
@@ -106,34 +121,54 @@ def customer_detail(*, user, pk: int) -> Customer:
             Prefetch("used_vehicles", queryset=vehicles, to_attr="vehicles_used"),
             Prefetch("driven_vehicles", queryset=vehicles, to_attr="vehicles_driven"),
         ),
-        user, VIEW_CUSTOMER, pk=pk,
+        user,
+        VIEW_CUSTOMER,
+        pk=pk,
     )
 
 
 def vehicle_detail(*, user, pk: int) -> Vehicle:
     return get_scoped_or_404(
-        Vehicle.objects.select_related("owner", "owner__tier", "user", "driver", "store", "created_by")
-        .prefetch_related(
-            Prefetch("mileage_readings", queryset=MileageReading.objects.select_related("recorded_by")
-                     .order_by("-read_on", "-id"), to_attr="readings"),
-            Prefetch("party_changes", queryset=VehiclePartyChange.objects.select_related(
-                "previous", "new", "changed_by").order_by("-changed_on", "-id"), to_attr="changes"),
+        Vehicle.objects.select_related(
+            "owner", "owner__tier", "user", "driver", "store", "created_by"
+        ).prefetch_related(
+            Prefetch(
+                "mileage_readings",
+                queryset=MileageReading.objects.select_related("recorded_by").order_by("-read_on", "-id"),
+                to_attr="readings",
+            ),
+            Prefetch(
+                "party_changes",
+                queryset=VehiclePartyChange.objects.select_related("previous", "new", "changed_by").order_by(
+                    "-changed_on", "-id"
+                ),
+                to_attr="changes",
+            ),
         ),
-        user, VIEW_VEHICLE, pk=pk,
+        user,
+        VIEW_VEHICLE,
+        pk=pk,
     )
 
 
 def tiers_for(user, store: Store | None) -> QuerySet[CustomerTier]:
-    return scoped(CustomerTier.objects.all(), user, "customers.view_customertier", store=store) \
-        .select_related("store").annotate(customer_count=Count("customers"))
+    return (
+        scoped(CustomerTier.objects.all(), user, "customers.view_customertier", store=store)
+        .select_related("store")
+        .annotate(customer_count=Count("customers"))
+    )
 
 
-def vehicles_due(*, user, store: Store | None, today: datetime.date, days: int = 30) -> dict[str, list[Vehicle]]:
+def vehicles_due(
+    *, user, store: Store | None, today: datetime.date, days: int = 30
+) -> dict[str, list[Vehicle]]:
     """Insurance and annual inspection falling due: the care agent's calling list."""
     until = today + datetime.timedelta(days=days)
     base = vehicles_for(user, store).select_related("owner")
     return {
-        "insurance": list(base.filter(insurance_expiry__range=(today, until)).order_by("insurance_expiry")[:10]),
+        "insurance": list(
+            base.filter(insurance_expiry__range=(today, until)).order_by("insurance_expiry")[:10]
+        ),
         "inspection": list(base.filter(inspection_due__range=(today, until)).order_by("inspection_due")[:10]),
     }
 

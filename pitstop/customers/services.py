@@ -18,27 +18,91 @@ from pitstop.core.scoping import has_perm_in_store
 from .models import Customer, CustomerTier, MileageReading, Tag, Vehicle, VehiclePartyChange
 
 CUSTOMER_FIELDS = [
-    "kind", "name", "gender", "customer_type", "mobile", "home_phone", "office_phone", "fax", "email",
-    "address", "postcode", "employer", "job_title", "id_number", "birthday", "birthday_is_lunar",
-    "education", "hobbies", "photo", "source", "tier", "marketing_consent", "notes",
+    "kind",
+    "name",
+    "gender",
+    "customer_type",
+    "mobile",
+    "home_phone",
+    "office_phone",
+    "fax",
+    "email",
+    "address",
+    "postcode",
+    "employer",
+    "job_title",
+    "id_number",
+    "birthday",
+    "birthday_is_lunar",
+    "education",
+    "hobbies",
+    "photo",
+    "source",
+    "tier",
+    "marketing_consent",
+    "notes",
 ]
 CUSTOMER_SENSITIVE = frozenset({"mobile", "home_phone", "office_phone", "id_number"})
 VEHICLE_FIELDS = [
-    "plate", "vin", "vin_check_confirmed", "brand", "series", "model_name", "model_code", "category",
-    "model_year", "engine_no", "engine_model", "gearbox_model", "gearbox_no", "transmission", "displacement",
-    "equipment_code", "key_no", "body_colour", "interior", "fuel", "production_date", "purchase_date",
-    "purchase_mileage", "use", "selling_dealer", "insurance_expiry", "inspection_due", "warranty_start",
-    "warranty_end", "warranty_km", "owner", "user", "driver", "notes",
+    "plate",
+    "vin",
+    "vin_check_confirmed",
+    "brand",
+    "series",
+    "model_name",
+    "model_code",
+    "category",
+    "model_year",
+    "engine_no",
+    "engine_model",
+    "gearbox_model",
+    "gearbox_no",
+    "transmission",
+    "displacement",
+    "equipment_code",
+    "key_no",
+    "body_colour",
+    "interior",
+    "fuel",
+    "production_date",
+    "purchase_date",
+    "purchase_mileage",
+    "use",
+    "selling_dealer",
+    "insurance_expiry",
+    "inspection_due",
+    "warranty_start",
+    "warranty_end",
+    "warranty_km",
+    "owner",
+    "user",
+    "driver",
+    "notes",
 ]
-TIER_FIELDS = ["code", "name", "rank", "price_type", "valid_months", "fee", "points_required",
-               "single_spend_threshold", "labour_discount_pct", "parts_discount_pct", "is_default"]
+TIER_FIELDS = [
+    "code",
+    "name",
+    "rank",
+    "price_type",
+    "valid_months",
+    "fee",
+    "points_required",
+    "single_spend_threshold",
+    "labour_discount_pct",
+    "parts_discount_pct",
+    "is_default",
+]
 
 
 def _apply(instance, data: dict[str, Any], fields: Iterable[str]) -> None:
     for name in fields:
         if name in data:
             value = data[name]
-            setattr(instance, name, "" if value is None and name in _TEXT_FIELDS.get(type(instance), ()) else value)
+            setattr(
+                instance,
+                name,
+                "" if value is None and name in _TEXT_FIELDS.get(type(instance), ()) else value,
+            )
 
 
 _TEXT_FIELDS = {
@@ -56,26 +120,41 @@ def _check_same_store(store: Store, **related) -> None:
 def _customer_duplicate(customer: Customer) -> None:
     if not customer.mobile:
         return
-    existing = (Customer.objects.filter(store_id=customer.store_id, mobile=customer.mobile)
-                .exclude(pk=customer.pk).first())
+    existing = (
+        Customer.objects.filter(store_id=customer.store_id, mobile=customer.mobile)
+        .exclude(pk=customer.pk)
+        .first()
+    )
     if existing:
         raise ApplicationError(
             _("A customer with mobile %(mobile)s is already on file: %(name)s (%(code)s).")
             % {"mobile": customer.mobile, "name": existing.name, "code": existing.code},
-            field="mobile", code="duplicate",
-            extra={"existing_url": reverse("customers:customer_detail", args=[existing.pk]),
-                   "existing_label": f"{existing.name} {existing.code}", "existing_id": existing.pk})
+            field="mobile",
+            code="duplicate",
+            extra={
+                "existing_url": reverse("customers:customer_detail", args=[existing.pk]),
+                "existing_label": f"{existing.name} {existing.code}",
+                "existing_id": existing.pk,
+            },
+        )
 
 
 def _vehicle_duplicate(vehicle: Vehicle) -> None:
-    existing = Vehicle.objects.filter(store_id=vehicle.store_id, vin=vehicle.vin).exclude(pk=vehicle.pk).first()
+    existing = (
+        Vehicle.objects.filter(store_id=vehicle.store_id, vin=vehicle.vin).exclude(pk=vehicle.pk).first()
+    )
     if existing:
         raise ApplicationError(
             _("A vehicle with VIN %(vin)s is already on file: %(vehicle)s.")
             % {"vin": vehicle.vin, "vehicle": existing},
-            field="vin", code="duplicate",
-            extra={"existing_url": reverse("customers:vehicle_detail", args=[existing.pk]),
-                   "existing_label": str(existing), "existing_id": existing.pk})
+            field="vin",
+            code="duplicate",
+            extra={
+                "existing_url": reverse("customers:vehicle_detail", args=[existing.pk]),
+                "existing_label": str(existing),
+                "existing_id": existing.pk,
+            },
+        )
 
 
 def _save_unique(instance, duplicate_check) -> None:
@@ -101,8 +180,9 @@ def _audit_snapshot(customer: Customer) -> dict:
 
 
 @transaction.atomic
-def customer_create(*, actor: User | None, store: Store, data: dict[str, Any],
-                    tag_names: Iterable[str] | None = None) -> Customer:
+def customer_create(
+    *, actor: User | None, store: Store, data: dict[str, Any], tag_names: Iterable[str] | None = None
+) -> Customer:
     customer = Customer(store=store, created_by=actor if actor and actor.pk else None)
     _apply(customer, data, CUSTOMER_FIELDS)
     if customer.tier is None:
@@ -120,8 +200,9 @@ def customer_create(*, actor: User | None, store: Store, data: dict[str, Any],
 
 
 @transaction.atomic
-def customer_update(*, actor: User | None, customer: Customer, data: dict[str, Any],
-                    tag_names: Iterable[str] | None = None) -> Customer:
+def customer_update(
+    *, actor: User | None, customer: Customer, data: dict[str, Any], tag_names: Iterable[str] | None = None
+) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = _audit_snapshot(customer)
     had_consent = customer.marketing_consent
@@ -158,9 +239,12 @@ def _vehicle_snapshot(vehicle: Vehicle) -> dict:
 def _first_readings(actor: User | None, vehicle: Vehicle) -> None:
     if vehicle.purchase_mileage is not None:
         MileageReading.objects.create(
-            vehicle=vehicle, read_on=vehicle.purchase_date or timezone.localdate(),
-            mileage=vehicle.purchase_mileage, source=MileageReading.Source.PURCHASE,
-            recorded_by=actor if actor and actor.pk else None)
+            vehicle=vehicle,
+            read_on=vehicle.purchase_date or timezone.localdate(),
+            mileage=vehicle.purchase_mileage,
+            source=MileageReading.Source.PURCHASE,
+            recorded_by=actor if actor and actor.pk else None,
+        )
         vehicle.current_mileage = vehicle.purchase_mileage
         vehicle.save(update_fields=["current_mileage"])
 
@@ -182,8 +266,9 @@ def vehicle_create(*, actor: User | None, store: Store, data: dict[str, Any]) ->
 
 
 @transaction.atomic
-def vehicle_update(*, actor: User | None, vehicle: Vehicle, data: dict[str, Any],
-                   change_date: datetime.date | None = None) -> Vehicle:
+def vehicle_update(
+    *, actor: User | None, vehicle: Vehicle, data: dict[str, Any], change_date: datetime.date | None = None
+) -> Vehicle:
     """Edit the file. A new owner, user or driver goes through the party history."""
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
     before = _vehicle_snapshot(vehicle)
@@ -198,9 +283,14 @@ def vehicle_update(*, actor: User | None, vehicle: Vehicle, data: dict[str, Any]
     for role, old_id in old_parties.items():
         if getattr(vehicle, f"{role}_id") != old_id:
             VehiclePartyChange.objects.create(
-                vehicle=vehicle, role=role, previous_id=old_id, new_id=getattr(vehicle, f"{role}_id"),
-                changed_on=change_date or timezone.localdate(), changed_by=actor if actor and actor.pk else None,
-                mileage=vehicle.current_mileage)
+                vehicle=vehicle,
+                role=role,
+                previous_id=old_id,
+                new_id=getattr(vehicle, f"{role}_id"),
+                changed_on=change_date or timezone.localdate(),
+                changed_by=actor if actor and actor.pk else None,
+                mileage=vehicle.current_mileage,
+            )
     after = _vehicle_snapshot(vehicle)
     if before != after:
         audit_record(actor=actor, instance=vehicle, action="update", before=before, after=after)
@@ -208,8 +298,15 @@ def vehicle_update(*, actor: User | None, vehicle: Vehicle, data: dict[str, Any]
 
 
 @transaction.atomic
-def vehicle_change_party(*, actor: User | None, vehicle: Vehicle, role: str, customer: Customer | None,
-                         changed_on: datetime.date | None = None, note: str = "") -> Vehicle:
+def vehicle_change_party(
+    *,
+    actor: User | None,
+    vehicle: Vehicle,
+    role: str,
+    customer: Customer | None,
+    changed_on: datetime.date | None = None,
+    note: str = "",
+) -> Vehicle:
     """A new owner (sale), user or driver. The history keeps who it was before."""
     if role not in VehiclePartyChange.Role.values:
         raise ApplicationError(_("Unknown role."), field="role")
@@ -225,18 +322,37 @@ def vehicle_change_party(*, actor: User | None, vehicle: Vehicle, role: str, cus
     setattr(locked, role, customer)
     locked.save(update_fields=[role, "updated_at"])
     VehiclePartyChange.objects.create(
-        vehicle=locked, role=role, previous_id=previous_id, new=customer,
-        changed_on=changed_on or timezone.localdate(), changed_by=actor if actor and actor.pk else None,
-        mileage=locked.current_mileage, note=note)
-    audit_record(actor=actor, instance=locked, action="update", before=before, after=_vehicle_snapshot(locked),
-                 note=note)
+        vehicle=locked,
+        role=role,
+        previous_id=previous_id,
+        new=customer,
+        changed_on=changed_on or timezone.localdate(),
+        changed_by=actor if actor and actor.pk else None,
+        mileage=locked.current_mileage,
+        note=note,
+    )
+    audit_record(
+        actor=actor,
+        instance=locked,
+        action="update",
+        before=before,
+        after=_vehicle_snapshot(locked),
+        note=note,
+    )
     return locked
 
 
 @transaction.atomic
-def vehicle_record_mileage(*, actor: User | None, vehicle: Vehicle, mileage: int, read_on: datetime.date,
-                           source: str = MileageReading.Source.MANUAL, reference: str = "",
-                           reason: str = "") -> MileageReading:
+def vehicle_record_mileage(
+    *,
+    actor: User | None,
+    vehicle: Vehicle,
+    mileage: int,
+    read_on: datetime.date,
+    source: str = MileageReading.Source.MANUAL,
+    reference: str = "",
+    reason: str = "",
+) -> MileageReading:
     """A new odometer reading. Lower than the last one only with a reason (odometer replaced,
     earlier typing error); the last mileage on the vehicle follows the newest reading."""
     if mileage is None or mileage < 0:
@@ -245,23 +361,39 @@ def vehicle_record_mileage(*, actor: User | None, vehicle: Vehicle, mileage: int
     if locked.current_mileage is not None and mileage < locked.current_mileage and not reason.strip():
         raise ApplicationError(
             _("%(new)s km is lower than the last reading (%(last)s km). Give a reason to record it.")
-            % {"new": mileage, "last": locked.current_mileage}, field="mileage", code="mileage_lower")
+            % {"new": mileage, "last": locked.current_mileage},
+            field="mileage",
+            code="mileage_lower",
+        )
     reading = MileageReading.objects.create(
-        vehicle=locked, mileage=mileage, read_on=read_on, source=source, reference=reference[:40],
-        recorded_by=actor if actor and actor.pk else None, note=reason[:200])
+        vehicle=locked,
+        mileage=mileage,
+        read_on=read_on,
+        source=source,
+        reference=reference[:40],
+        recorded_by=actor if actor and actor.pk else None,
+        note=reason[:200],
+    )
     newest = locked.mileage_readings.order_by("-read_on", "-id").first()
     if newest is not None and locked.current_mileage != newest.mileage:
         before = {"current_mileage": locked.current_mileage}
         locked.current_mileage = newest.mileage
         locked.save(update_fields=["current_mileage", "updated_at"])
-        audit_record(actor=actor, instance=locked, action="update", before=before,
-                     after={"current_mileage": locked.current_mileage}, note=reason)
+        audit_record(
+            actor=actor,
+            instance=locked,
+            action="update",
+            before=before,
+            after={"current_mileage": locked.current_mileage},
+            note=reason,
+        )
     return reading
 
 
 @transaction.atomic
-def tier_save(*, actor: User | None, store: Store, data: dict[str, Any],
-              tier: CustomerTier | None = None) -> CustomerTier:
+def tier_save(
+    *, actor: User | None, store: Store, data: dict[str, Any], tier: CustomerTier | None = None
+) -> CustomerTier:
     tier = CustomerTier.objects.select_for_update().get(pk=tier.pk) if tier else CustomerTier(store=store)
     before = snapshot(tier, TIER_FIELDS) if tier.pk else {}
     for name in TIER_FIELDS:
@@ -272,7 +404,14 @@ def tier_save(*, actor: User | None, store: Store, data: dict[str, Any],
         raise ApplicationError(_("Tier number %(code)s is already used.") % {"code": tier.code}, field="code")
     tier.save()
     if tier.is_default:
-        CustomerTier.objects.filter(store=tier.store, is_default=True).exclude(pk=tier.pk).update(is_default=False)
-    audit_record(actor=actor, instance=tier, action="update" if before else "create", before=before,
-                 after=snapshot(tier, TIER_FIELDS))
+        CustomerTier.objects.filter(store=tier.store, is_default=True).exclude(pk=tier.pk).update(
+            is_default=False
+        )
+    audit_record(
+        actor=actor,
+        instance=tier,
+        action="update" if before else "create",
+        before=before,
+        after=snapshot(tier, TIER_FIELDS),
+    )
     return tier

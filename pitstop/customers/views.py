@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -43,6 +42,7 @@ def _with_audit(obj, model) -> list[dict]:
 
 # --- search (F-1.4) --------------------------------------------------------------------------
 
+
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
@@ -53,19 +53,28 @@ def search(request: HttpRequest) -> HttpResponse:
 
 # --- customers -------------------------------------------------------------------------------
 
+
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     require_perm_somewhere(request.user, selectors.VIEW_CUSTOMER)
-    filters = {"query": request.GET.get("q", "").strip(), "customer_type": request.GET.get("type", ""),
-               "tag": request.GET.get("tag", "")}
+    filters = {
+        "query": request.GET.get("q", "").strip(),
+        "customer_type": request.GET.get("type", ""),
+        "tag": request.GET.get("tag", ""),
+    }
     tier = request.GET.get("tier", "")
-    customers = selectors.customer_list(user=request.user, store=request.store,
-                                        tier_id=int(tier) if tier.isdigit() else None, **filters)
+    customers = selectors.customer_list(
+        user=request.user, store=request.store, tier_id=int(tier) if tier.isdigit() else None, **filters
+    )
     if request.GET.get("format") == "xlsx":
         return _export_customers(request, customers)
-    context = {"page": _page(request, customers), "filters": filters, "tier": tier,
-               "tiers": selectors.tiers_for(request.user, request.store),
-               "types": Customer.CustomerType.choices}
+    context = {
+        "page": _page(request, customers),
+        "filters": filters,
+        "tier": tier,
+        "tiers": selectors.tiers_for(request.user, request.store),
+        "types": Customer.CustomerType.choices,
+    }
     return render_page(request, "customers/customer_list.html", context, partials=("customer-table",))
 
 
@@ -73,10 +82,31 @@ def _export_customers(request: HttpRequest, customers) -> HttpResponse:
     store_ids = request.user.store_ids_with("customers.export_customer")
     rows_qs = customers.filter(store_id__in=sorted(store_ids))
     full = request.user.store_ids_with(PERSONAL)
-    headers = [_("Customer code"), _("Name"), _("Mobile"), _("Customer type"), _("Tier"), _("Vehicles"),
-               _("Address"), _("Store"), _("Created")]
-    rows = ([c.code, c.name, c.mobile if c.store_id in full else c.mobile_masked, c.get_customer_type_display(),
-             str(c.tier or ""), c.vehicle_count, c.address, c.store.name, c.created_at] for c in rows_qs.iterator())
+    headers = [
+        _("Customer code"),
+        _("Name"),
+        _("Mobile"),
+        _("Customer type"),
+        _("Tier"),
+        _("Vehicles"),
+        _("Address"),
+        _("Store"),
+        _("Created"),
+    ]
+    rows = (
+        [
+            c.code,
+            c.name,
+            c.mobile if c.store_id in full else c.mobile_masked,
+            c.get_customer_type_display(),
+            str(c.tier or ""),
+            c.vehicle_count,
+            c.address,
+            c.store.name,
+            c.created_at,
+        ]
+        for c in rows_qs.iterator()
+    )
     response = xlsx_response("customers", headers, rows)
     if request.store is not None:
         audit_record(actor=request.user, instance=request.store, action="export", note="customers")
@@ -98,8 +128,12 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _customer_form_page(request, form, customer=None, duplicate=None, status=200):
-    return render(request, "customers/customer_form.html",
-                  {"form": form, "customer": customer, "duplicate": duplicate}, status=status)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "customer": customer, "duplicate": duplicate},
+        status=status,
+    )
 
 
 @login_required
@@ -112,8 +146,12 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, request.FILES or None, store=store)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_create(actor=request.user, store=store, data=form.cleaned_data,
-                                                tag_names=form.cleaned_data["tag_names"])
+            customer = services.customer_create(
+                actor=request.user,
+                store=store,
+                data=form.cleaned_data,
+                tag_names=form.cleaned_data["tag_names"],
+            )
         except ApplicationError as error:
             form.add_service_error(error)
             return _customer_form_page(request, form, duplicate=error.extra or None, status=400)
@@ -130,8 +168,12 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CustomerForm(request.POST or None, request.FILES or None, instance=customer, store=customer.store)
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(actor=request.user, customer=customer, data=form.cleaned_data,
-                                     tag_names=form.cleaned_data["tag_names"])
+            services.customer_update(
+                actor=request.user,
+                customer=customer,
+                data=form.cleaned_data,
+                tag_names=form.cleaned_data["tag_names"],
+            )
         except ApplicationError as error:
             form.add_service_error(error)
             return _customer_form_page(request, form, customer, duplicate=error.extra or None, status=400)
@@ -167,16 +209,21 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
     """Suggestions for a customer field: the person typed part of a name, phone or plate."""
     # The field's own name carries the text (owner, user, driver, customer); q from elsewhere.
     query = request.GET.get("q") or next(
-        (value for key, value in request.GET.items() if key in ("owner", "user", "driver", "customer")), "")
+        (value for key, value in request.GET.items() if key in ("owner", "user", "driver", "customer")), ""
+    )
     results = selectors.search_files(user=request.user, query=query, store=request.store, limit=6)
     owners = {c.pk: c for c in results["customers"]}
     for vehicle in results["vehicles"]:
         owners.setdefault(vehicle.owner_id, vehicle.owner)
-    return render(request, "customers/_lookup.html", {"customers": list(owners.values())[:8],
-                                                      "target": request.GET.get("target", "id_owner")})
+    return render(
+        request,
+        "customers/_lookup.html",
+        {"customers": list(owners.values())[:8], "target": request.GET.get("target", "id_owner")},
+    )
 
 
 # --- vehicles --------------------------------------------------------------------------------
+
 
 @login_required
 def vehicle_list(request: HttpRequest) -> HttpResponse:
@@ -185,11 +232,35 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
     vehicles = selectors.vehicle_list(user=request.user, store=request.store, **filters)
     if request.GET.get("format") == "xlsx":
         store_ids = request.user.store_ids_with("customers.export_customer")
-        headers = [_("File no."), _("Plate"), _("VIN"), _("Brand"), _("Series"), _("Model"), _("Owner"),
-                   _("Last mileage (km)"), _("Insurance expiry"), _("Annual inspection due"), _("Store")]
-        rows = ([v.file_no, v.plate, v.vin, v.brand, v.series, v.model_name, v.owner.name, v.current_mileage,
-                 v.insurance_expiry, v.inspection_due, v.store.name]
-                for v in vehicles.filter(store_id__in=sorted(store_ids)).iterator())
+        headers = [
+            _("File no."),
+            _("Plate"),
+            _("VIN"),
+            _("Brand"),
+            _("Series"),
+            _("Model"),
+            _("Owner"),
+            _("Last mileage (km)"),
+            _("Insurance expiry"),
+            _("Annual inspection due"),
+            _("Store"),
+        ]
+        rows = (
+            [
+                v.file_no,
+                v.plate,
+                v.vin,
+                v.brand,
+                v.series,
+                v.model_name,
+                v.owner.name,
+                v.current_mileage,
+                v.insurance_expiry,
+                v.inspection_due,
+                v.store.name,
+            ]
+            for v in vehicles.filter(store_id__in=sorted(store_ids)).iterator()
+        )
         return xlsx_response("vehicles", headers, rows)
     context = {"page": _page(request, vehicles), "filters": filters}
     return render_page(request, "customers/vehicle_list.html", context, partials=("vehicle-table",))
@@ -212,8 +283,12 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _vehicle_form_page(request, form, vehicle=None, duplicate=None, status=200):
-    return render(request, "customers/vehicle_form.html",
-                  {"form": form, "vehicle": vehicle, "duplicate": duplicate}, status=status)
+    return render(
+        request,
+        "customers/vehicle_form.html",
+        {"form": form, "vehicle": vehicle, "duplicate": duplicate},
+        status=status,
+    )
 
 
 @login_required
@@ -226,8 +301,11 @@ def vehicle_create(request: HttpRequest) -> HttpResponse:
     initial = {}
     owner_id = request.GET.get("owner", "")
     if owner_id.isdigit():
-        owner = scoped(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER, store=store) \
-            .filter(pk=int(owner_id)).first()
+        owner = (
+            scoped(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER, store=store)
+            .filter(pk=int(owner_id))
+            .first()
+        )
         if owner:
             initial["owner"] = owner.code
     form = VehicleForm(request.POST or None, initial=initial, store=store, user=request.user)
@@ -270,14 +348,20 @@ def _vehicle_for_change(request, pk):
 @require_POST
 def vehicle_change_party(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = _vehicle_for_change(request, pk)
-    customers = scoped(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER).filter(store=vehicle.store)
+    customers = scoped(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER).filter(
+        store=vehicle.store
+    )
     form = PartyChangeForm(request.POST, customers=customers)
     if form.is_valid():
         try:
-            services.vehicle_change_party(actor=request.user, vehicle=vehicle, role=form.cleaned_data["role"],
-                                          customer=form.cleaned_data["customer"],
-                                          changed_on=form.cleaned_data["changed_on"],
-                                          note=form.cleaned_data["note"])
+            services.vehicle_change_party(
+                actor=request.user,
+                vehicle=vehicle,
+                role=form.cleaned_data["role"],
+                customer=form.cleaned_data["customer"],
+                changed_on=form.cleaned_data["changed_on"],
+                note=form.cleaned_data["note"],
+            )
             messages.success(request, _("Changes saved."))
         except ApplicationError as error:
             messages.error(request, error.message)
@@ -293,9 +377,13 @@ def vehicle_add_mileage(request: HttpRequest, pk: int) -> HttpResponse:
     form = MileageForm(request.POST)
     if form.is_valid():
         try:
-            services.vehicle_record_mileage(actor=request.user, vehicle=vehicle, mileage=form.cleaned_data["mileage"],
-                                            read_on=form.cleaned_data["read_on"],
-                                            reason=form.cleaned_data["reason"])
+            services.vehicle_record_mileage(
+                actor=request.user,
+                vehicle=vehicle,
+                mileage=form.cleaned_data["mileage"],
+                read_on=form.cleaned_data["read_on"],
+                reason=form.cleaned_data["reason"],
+            )
             messages.success(request, _("Mileage recorded."))
         except ApplicationError as error:
             messages.error(request, error.message)
@@ -306,13 +394,18 @@ def vehicle_add_mileage(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- tiers (F-1.5) ---------------------------------------------------------------------------
 
+
 @login_required
 def tier_list(request: HttpRequest) -> HttpResponse:
     require_perm_somewhere(request.user, "customers.view_customertier")
-    can_add = request.store is not None and has_perm_in_store(request.user, "customers.add_customertier",
-                                                               request.store.pk)
-    return render(request, "customers/tier_list.html",
-                  {"tiers": selectors.tiers_for(request.user, request.store), "can_add": can_add})
+    can_add = request.store is not None and has_perm_in_store(
+        request.user, "customers.add_customertier", request.store.pk
+    )
+    return render(
+        request,
+        "customers/tier_list.html",
+        {"tiers": selectors.tiers_for(request.user, request.store), "can_add": can_add},
+    )
 
 
 @login_required
@@ -325,7 +418,9 @@ def tier_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             return redirect("customers:tier_list")
         tier = None
     else:
-        tier = get_scoped_or_404(CustomerTier.objects.all(), request.user, "customers.view_customertier", pk=pk)
+        tier = get_scoped_or_404(
+            CustomerTier.objects.all(), request.user, "customers.view_customertier", pk=pk
+        )
         store = tier.store
         if not has_perm_in_store(request.user, "customers.change_customertier", store.pk):
             raise PermissionDenied
@@ -337,11 +432,16 @@ def tier_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             return redirect("customers:tier_list")
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
-    return render(request, "customers/tier_form.html", {"form": form, "tier": tier},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "customers/tier_form.html",
+        {"form": form, "tier": tier},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 # --- import (F-1.6) --------------------------------------------------------------------------
+
 
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
@@ -354,27 +454,49 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            batch, _preview = importing.import_preview(actor=request.user, store=store, filename=upload.name,
-                                                       content=upload.read())
+            batch, _preview = importing.import_preview(
+                actor=request.user, store=store, filename=upload.name, content=upload.read()
+            )
             return redirect("customers:import_preview", pk=batch.pk)
         except ApplicationError as error:
             form.add_error("file", str(error.message))
-    return render(request, "customers/import_upload.html", {"form": form, "headers": importing.TEMPLATE_HEADERS},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "customers/import_upload.html",
+        {"form": form, "headers": importing.TEMPLATE_HEADERS},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
 def import_template(request: HttpRequest) -> HttpResponse:
     require_perm_somewhere(request.user, "customers.import_customer")
-    example = ["张伟", "13800138000", "男", "北京市朝阳区建国路88号", "", "1985-06-01", "京A12345",
-               "LSVAU2180N2183294", "大众", "帕萨特", "2022款 330TSI", "", "白色", "2022-03-15", "12", "2026-03-14",
-               "2028-03-31"]
+    example = [
+        "张伟",
+        "13800138000",
+        "男",
+        "北京市朝阳区建国路88号",
+        "",
+        "1985-06-01",
+        "京A12345",
+        "LSVAU2180N2183294",
+        "大众",
+        "帕萨特",
+        "2022款 330TSI",
+        "",
+        "白色",
+        "2022-03-15",
+        "12",
+        "2026-03-14",
+        "2028-03-31",
+    ]
     return xlsx_response("import-template", importing.TEMPLATE_HEADERS, [example])
 
 
 def _batch(request, pk) -> ImportBatch:
-    batch = get_scoped_or_404(ImportBatch.objects.select_related("store"), request.user,
-                              "customers.import_customer", pk=pk)
+    batch = get_scoped_or_404(
+        ImportBatch.objects.select_related("store"), request.user, "customers.import_customer", pk=pk
+    )
     if batch.created_by_id != request.user.pk:
         raise Http404
     return batch
@@ -383,10 +505,16 @@ def _batch(request, pk) -> ImportBatch:
 @login_required
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
-    preview = importing.check_rows(store=batch.store, rows=batch.rows) \
-        if batch.status == ImportBatch.Status.PREVIEWED else None
-    return render(request, "customers/import_preview.html",
-                  {"batch": batch, "preview": preview, "sample": batch.rows[:20]})
+    preview = (
+        importing.check_rows(store=batch.store, rows=batch.rows)
+        if batch.status == ImportBatch.Status.PREVIEWED
+        else None
+    )
+    return render(
+        request,
+        "customers/import_preview.html",
+        {"batch": batch, "preview": preview, "sample": batch.rows[:20]},
+    )
 
 
 @login_required
@@ -395,8 +523,11 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     try:
         batch = importing.import_confirm(actor=request.user, batch=batch)
-        messages.success(request, _("Imported %(customers)d customers and %(vehicles)d vehicles.")
-                         % {"customers": batch.customers_created, "vehicles": batch.vehicles_created})
+        messages.success(
+            request,
+            _("Imported %(customers)d customers and %(vehicles)d vehicles.")
+            % {"customers": batch.customers_created, "vehicles": batch.vehicles_created},
+        )
         return redirect("customers:customer_list")
     except (ApplicationError, ValidationError) as error:
         messages.error(request, getattr(error, "message", str(error)))

@@ -12,8 +12,15 @@ import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-quic", "--no-first-run", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
 # itself are still plain synchronous ones.
@@ -24,6 +31,8 @@ def pytest_collection_modifyitems(config, items):
     if CHROMIUM:
         return
     message = "BROWSER TESTS SKIPPED: no Chromium found (apt-get install chromium); .ci/run installs it"
+    if os.environ.get("PITSTOP_REQUIRE_BROWSER"):
+        raise pytest.UsageError(message.replace("SKIPPED", "REQUIRED"))
     print(f"\n{'!' * 80}\n{message}\n{'!' * 80}", file=sys.stderr)
     for item in items:
         if "browser" in item.keywords:

@@ -12,7 +12,9 @@ from pitstop.customers.tests.factories import CustomerFactory, VehicleFactory, m
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_advisor_finds_a_car_and_files_a_new_customer_and_vehicle(page_for, shot, live_server, store_a, advisor):
+def test_advisor_finds_a_car_and_files_a_new_customer_and_vehicle(
+    page_for, shot, live_server, store_a, advisor
+):
     owner = CustomerFactory(store=store_a, name="张伟", mobile="13812345678")
     VehicleFactory(owner=owner, plate="京A8K3Z9", brand="大众", series="帕萨特")
     page = page_for(advisor)

@@ -53,12 +53,16 @@ def test_permissions_are_per_store(store_a, store_b, make_staff):
 
 def test_commands_for_scripted_deployments(db, capsys):
     call_command("create_store", "GZ01", "广州天河店")
-    call_command("create_staff", "lihua", "--password", "a-long-secret-9", "--store", "gz01", "--role", "cashier")
+    call_command(
+        "create_staff", "lihua", "--password", "a-long-secret-9", "--store", "gz01", "--role", "cashier"
+    )
     call_command("create_store", "GZ02", "广州番禺店")
     call_command("grant_store", "lihua", "--store", "GZ02", "--role", "advisor")
     user = User.objects.get(username="lihua")
     assert {(m.store.code, m.role.code) for m in user.memberships.select_related("store", "role")} == {
-        ("GZ01", "cashier"), ("GZ02", "advisor")}
+        ("GZ01", "cashier"),
+        ("GZ02", "advisor"),
+    }
     assert user.check_password("a-long-secret-9")
     assert user.password.startswith("argon2")
     assert AuditEntry.objects.filter(action="grant", object_id=str(user.pk)).count() == 2

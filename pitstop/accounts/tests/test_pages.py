@@ -12,8 +12,11 @@ from pitstop.core.models import AuditEntry
 
 
 def test_login_lands_on_the_home_page_in_chinese(client, advisor):
-    response = client.post(reverse("accounts:login"), {"username": advisor.username,
-                                                       "password": "correct horse battery"}, follow=True)
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": advisor.username, "password": "correct horse battery"},
+        follow=True,
+    )
     assert response.status_code == 200
     assert response.request["PATH_INFO"] == "/"
     assert "客户" in response.content.decode()  # the menu, in Chinese by default
@@ -23,8 +26,9 @@ def test_wrong_password_says_so_in_chinese_and_locks_after_five(client, advisor)
     for _ in range(5):
         response = client.post(reverse("accounts:login"), {"username": advisor.username, "password": "wrong"})
     assert "请输入一个正确的" in response.content.decode() or response.status_code in (403, 429)
-    response = client.post(reverse("accounts:login"), {"username": advisor.username,
-                                                       "password": "correct horse battery"})
+    response = client.post(
+        reverse("accounts:login"), {"username": advisor.username, "password": "correct horse battery"}
+    )
     assert response.status_code in (403, 429)
     assert "登录失败次数过多" in response.content.decode()
 
@@ -61,10 +65,20 @@ def test_store_switcher_only_offers_granted_stores(login, advisor, store_b):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {**os.environ, "SECRET_KEY": "x" * 30 + "production-secret-with-enough-entropy-123456",
-           "PITSTOP_HTTPS": "1", "ALLOWED_HOSTS": "dms.example.cn", "DEBUG": "0",
-           "PITSTOP_VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "SECRET_KEY": "x" * 30 + "production-secret-with-enough-entropy-123456",
+        "PITSTOP_HTTPS": "1",
+        "ALLOWED_HOSTS": "dms.example.cn",
+        "DEBUG": "0",
+        "PITSTOP_VAR_DIR": str(tmp_path),
+    }
     env.pop("DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=Path(__file__).resolve().parents[3], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -33,8 +33,15 @@ def test_imported_vin_without_check_digit_passes_only_when_confirmed():
     assert ids.clean_vin(vin, check_digit_confirmed=True) == vin
 
 
-@pytest.mark.parametrize("vin,code", [("LSVAU2184N000000", "vin_length"), ("LSVAU2184N00000I1", "vin_chars"),
-                                      ("LSVAU2184N00000O1", "vin_chars"), ("LSVAU2184N00000Q1", "vin_chars")])
+@pytest.mark.parametrize(
+    "vin,code",
+    [
+        ("LSVAU2184N000000", "vin_length"),
+        ("LSVAU2184N00000I1", "vin_chars"),
+        ("LSVAU2184N00000O1", "vin_chars"),
+        ("LSVAU2184N00000Q1", "vin_chars"),
+    ],
+)
 def test_malformed_vins(vin, code):
     with pytest.raises(ValidationError) as error:
         ids.clean_vin(vin)
@@ -56,16 +63,26 @@ def test_model_year_from_vin():
     assert ids.vin_model_year("LSVAU21848A000001", this_year=2026) == 2008  # digits: the 2001–2009 cycle
 
 
-@pytest.mark.parametrize("plate,kind", [
-    ("京A12345", "ordinary"), ("京a·1234b", "ordinary"), ("粤BD12345", "new_energy_small"),
-    ("沪AFA1234", "new_energy_small"), ("沪A12345D", "new_energy_large"), ("京A1234学", "special"),
-    ("粤Z1234港", "special"), ("使123456", "embassy"),
-])
+@pytest.mark.parametrize(
+    "plate,kind",
+    [
+        ("京A12345", "ordinary"),
+        ("京a·1234b", "ordinary"),
+        ("粤BD12345", "new_energy_small"),
+        ("沪AFA1234", "new_energy_small"),
+        ("沪A12345D", "new_energy_large"),
+        ("京A1234学", "special"),
+        ("粤Z1234港", "special"),
+        ("使123456", "embassy"),
+    ],
+)
 def test_valid_plates(plate, kind):
     assert ids.plate_kind(ids.clean_plate(plate)) == kind
 
 
-@pytest.mark.parametrize("plate", ["京A1234", "京I12345", "A12345", "京A123456", "XA12345", "京AO1234", "沪AF1A234"])
+@pytest.mark.parametrize(
+    "plate", ["京A1234", "京I12345", "A12345", "京A123456", "XA12345", "京AO1234", "沪AF1A234"]
+)
 def test_invalid_plates(plate):
     with pytest.raises(ValidationError):
         ids.clean_plate(plate)

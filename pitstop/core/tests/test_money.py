@@ -27,8 +27,10 @@ def test_float_meeting_decimal_raises_in_tests():
         Decimal("1.10") < 1.1  # noqa: B015
 
 
-@given(st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=4),
-       st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=2))
+@given(
+    st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=4),
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("100"), places=2),
+)
 def test_percent_is_rounded_and_within_half_a_cent(amount, percent):
     result = percent_of(amount, percent)
     assert result == result.quantize(Decimal("0.01"))

@@ -9,7 +9,9 @@ from .factories import CustomerFactory, VehicleFactory, make_vin
 @pytest.fixture
 def api(advisor):
     client = APIClient()
-    response = client.post("/api/v1/auth/token/", {"username": advisor.username, "password": "correct horse battery"})
+    response = client.post(
+        "/api/v1/auth/token/", {"username": advisor.username, "password": "correct horse battery"}
+    )
     assert response.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     return client
@@ -26,8 +28,11 @@ def test_create_and_read_a_customer_and_vehicle(api, store_a):
     assert response.status_code == 201, response.json()
     customer = response.json()
     assert customer["name"] == "孙丽" and customer["mobile"] == "13987654321"  # an advisor may see it
-    response = api.post("/api/v1/vehicles/", {"vin": make_vin(77), "plate": "京C12345", "owner": customer["id"]},
-                        format="json")
+    response = api.post(
+        "/api/v1/vehicles/",
+        {"vin": make_vin(77), "plate": "京C12345", "owner": customer["id"]},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     vehicle = response.json()
     assert (vehicle["vin"], vehicle["plate"], vehicle["owner"]) == (make_vin(77), "京C12345", customer["id"])
@@ -39,7 +44,9 @@ def test_create_and_read_a_customer_and_vehicle(api, store_a):
 
 def test_errors_name_the_field(api, store_a):
     owner = CustomerFactory(store=store_a)
-    response = api.post("/api/v1/vehicles/", {"vin": make_vin(3)[:16] + "Q", "owner": owner.pk}, format="json")
+    response = api.post(
+        "/api/v1/vehicles/", {"vin": make_vin(3)[:16] + "Q", "owner": owner.pk}, format="json"
+    )
     assert response.status_code == 400 and "vin" in response.json()
     response = api.post("/api/v1/customers/", {"name": "孙丽", "mobile": "999"}, format="json")
     assert response.status_code == 400 and "mobile" in response.json()

@@ -17,9 +17,11 @@ def _csv(rows: str) -> SimpleUploadedFile:
 
 def test_good_file_previews_then_imports_all_rows(login, manager, store_a):
     client = login(manager)
-    rows = (f"张伟,13800000001,京A11111,{make_vin(1)},大众,2022-03-01\n"
-            f"张伟,13800000001,京A22222,{make_vin(2)},丰田,2021/5/6\n"
-            f"北京宏达物流有限公司,13800000002,京A33333,{make_vin(3)},别克,\n")
+    rows = (
+        f"张伟,13800000001,京A11111,{make_vin(1)},大众,2022-03-01\n"
+        f"张伟,13800000001,京A22222,{make_vin(2)},丰田,2021/5/6\n"
+        f"北京宏达物流有限公司,13800000002,京A33333,{make_vin(3)},别克,\n"
+    )
     response = client.post(reverse("customers:import_upload"), {"file": _csv(rows)})
     batch = ImportBatch.objects.get()
     assert response["Location"] == reverse("customers:import_preview", args=[batch.pk])
@@ -33,10 +35,12 @@ def test_good_file_previews_then_imports_all_rows(login, manager, store_a):
 def test_bad_rows_are_listed_with_the_reason_and_nothing_is_imported(login, manager, store_a):
     client = login(manager)
     wrong_vin = make_vin(9)[:8] + ("1" if make_vin(9)[8] != "1" else "2") + make_vin(9)[9:]
-    rows = (f"张伟,13800000001,京A11111,{make_vin(1)},大众,\n"
-            f"王芳,12345,京A22222,{make_vin(2)},大众,\n"
-            f"李娜,13800000003,京A33333,{wrong_vin},大众,\n"
-            f"刘强,13800000004,XYZ,{make_vin(1)},大众,2021-13-01\n")
+    rows = (
+        f"张伟,13800000001,京A11111,{make_vin(1)},大众,\n"
+        f"王芳,12345,京A22222,{make_vin(2)},大众,\n"
+        f"李娜,13800000003,京A33333,{wrong_vin},大众,\n"
+        f"刘强,13800000004,XYZ,{make_vin(1)},大众,2021-13-01\n"
+    )
     response = client.post(reverse("customers:import_upload"), {"file": _csv(rows)})
     page = client.get(response["Location"]).content.decode()
     for row in ("<td>3</td>", "<td>4</td>", "<td>5</td>"):

@@ -9,25 +9,30 @@ from .factories import CustomerFactory, VehicleFactory
 def files(store_a, store_b):
     zhang = CustomerFactory(store=store_a, name="张伟", mobile="13812345678")
     wang = CustomerFactory(store=store_a, name="王芳", mobile="13698765432")
-    car = VehicleFactory(owner=zhang, plate="京A8K3Z9", vin="LSVAU2184N0000001", vin_reversed="1000000N4812UAVSL")
+    car = VehicleFactory(
+        owner=zhang, plate="京A8K3Z9", vin="LSVAU2184N0000001", vin_reversed="1000000N4812UAVSL"
+    )
     ev = VehicleFactory(owner=wang, plate="京AD12345", plate_kind="new_energy_small")
     other_store = CustomerFactory(store=store_b, name="张伟", mobile="13812345679")
     VehicleFactory(owner=other_store, plate="沪A8K3Z9")
     return {"zhang": zhang, "wang": wang, "car": car, "ev": ev}
 
 
-@pytest.mark.parametrize("query,expect_customer,expect_vehicle", [
-    ("8K3", None, "car"),           # plate fragment
-    ("京a8k", None, "car"),          # lower case, with the province
-    ("0000001", None, "car"),       # VIN tail
-    ("N0000001", None, "car"),      # VIN tail with letters
-    ("5678", "zhang", None),        # mobile tail
-    ("138123", "zhang", None),      # mobile head
-    ("12345", "zhang", "ev"),       # part of the mobile; also in the EV's plate
-    ("zw", "zhang", None),          # pinyin initials
-    ("wangfang", "wang", None),     # full pinyin
-    ("王芳", "wang", None),          # the name
-])
+@pytest.mark.parametrize(
+    "query,expect_customer,expect_vehicle",
+    [
+        ("8K3", None, "car"),  # plate fragment
+        ("京a8k", None, "car"),  # lower case, with the province
+        ("0000001", None, "car"),  # VIN tail
+        ("N0000001", None, "car"),  # VIN tail with letters
+        ("5678", "zhang", None),  # mobile tail
+        ("138123", "zhang", None),  # mobile head
+        ("12345", "zhang", "ev"),  # part of the mobile; also in the EV's plate
+        ("zw", "zhang", None),  # pinyin initials
+        ("wangfang", "wang", None),  # full pinyin
+        ("王芳", "wang", None),  # the name
+    ],
+)
 def test_one_box_finds_everything(files, advisor, query, expect_customer, expect_vehicle):
     found = search_files(user=advisor, query=query)
     if expect_customer:

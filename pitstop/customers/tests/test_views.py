@@ -10,14 +10,31 @@ from .factories import CustomerFactory, VehicleFactory, make_vin
 
 def test_advisor_creates_a_customer_and_a_vehicle(login, advisor, store_a):
     client = login(advisor)
-    response = client.post(reverse("customers:customer_create"), {
-        "kind": "person", "name": "赵敏", "mobile": "13512345678", "customer_type": "private", "source": "walk_in",
-        "tag_names": "老客户"})
+    response = client.post(
+        reverse("customers:customer_create"),
+        {
+            "kind": "person",
+            "name": "赵敏",
+            "mobile": "13512345678",
+            "customer_type": "private",
+            "source": "walk_in",
+            "tag_names": "老客户",
+        },
+    )
     customer = Customer.objects.get(name="赵敏")
-    assert response.status_code == 302 and response["Location"] == reverse("customers:customer_detail",
-                                                                           args=[customer.pk])
-    response = client.post(reverse("customers:vehicle_create"), {
-        "vin": make_vin(5), "plate": "京B12345", "owner": customer.code, "category": "car", "use": "private"})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "customers:customer_detail", args=[customer.pk]
+    )
+    response = client.post(
+        reverse("customers:vehicle_create"),
+        {
+            "vin": make_vin(5),
+            "plate": "京B12345",
+            "owner": customer.code,
+            "category": "car",
+            "use": "private",
+        },
+    )
     vehicle = Vehicle.objects.get(plate="京B12345")
     assert vehicle.owner == customer and vehicle.store == store_a
 
@@ -26,8 +43,10 @@ def test_wrong_vin_check_digit_shows_the_error_in_chinese_and_saves_nothing(logi
     owner = CustomerFactory(store=store_a)
     vin = make_vin(6)
     wrong = vin[:8] + ("1" if vin[8] != "1" else "2") + vin[9:]
-    response = login(advisor).post(reverse("customers:vehicle_create"), {
-        "vin": wrong, "owner": owner.code, "category": "car", "use": "private"})
+    response = login(advisor).post(
+        reverse("customers:vehicle_create"),
+        {"vin": wrong, "owner": owner.code, "category": "car", "use": "private"},
+    )
     assert response.status_code == 400
     assert "校验位" in response.content.decode()
     assert not Vehicle.objects.exists()
@@ -45,8 +64,16 @@ def test_imported_vin_offers_the_confirmation_box(login, advisor, store_a):
 
 def test_duplicate_mobile_links_to_the_existing_record(login, advisor, store_a):
     existing = CustomerFactory(store=store_a, mobile="13512340000")
-    response = login(advisor).post(reverse("customers:customer_create"), {
-        "kind": "person", "name": "新客户", "mobile": "13512340000", "customer_type": "private", "source": "walk_in"})
+    response = login(advisor).post(
+        reverse("customers:customer_create"),
+        {
+            "kind": "person",
+            "name": "新客户",
+            "mobile": "13512340000",
+            "customer_type": "private",
+            "source": "walk_in",
+        },
+    )
     assert response.status_code == 400
     assert reverse("customers:customer_detail", args=[existing.pk]) in response.content.decode()
 
@@ -65,8 +92,13 @@ def test_care_agent_sees_masked_phones_and_cannot_reveal(login, care_agent, stor
 def test_advisor_reveals_a_mobile_and_it_is_recorded(login, advisor, store_a):
     customer = CustomerFactory(store=store_a, mobile="13812345678")
     client = login(advisor)
-    assert "13812345678" not in client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
-    response = client.post(reverse("customers:customer_reveal", args=[customer.pk, "mobile"]), HTTP_HX_REQUEST="true")
+    assert (
+        "13812345678"
+        not in client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("customers:customer_reveal", args=[customer.pk, "mobile"]), HTTP_HX_REQUEST="true"
+    )
     assert "13812345678" in response.content.decode()
     assert AuditEntry.objects.filter(action="reveal", actor=advisor).count() == 1
 
@@ -74,18 +106,25 @@ def test_advisor_reveals_a_mobile_and_it_is_recorded(login, advisor, store_a):
 def test_edit_shows_in_the_change_history(login, advisor, store_a):
     customer = CustomerFactory(store=store_a, mobile="13812345678", name="周杰")
     client = login(advisor)
-    form = {"kind": "person", "name": "周杰伦", "mobile": "13812345678", "customer_type": "private",
-            "source": "walk_in", "address": "北京市海淀区学院路5号"}
+    form = {
+        "kind": "person",
+        "name": "周杰伦",
+        "mobile": "13812345678",
+        "customer_type": "private",
+        "source": "walk_in",
+        "address": "北京市海淀区学院路5号",
+    }
     assert client.post(reverse("customers:customer_edit", args=[customer.pk]), form).status_code == 302
     page = client.get(reverse("customers:customer_detail", args=[customer.pk])).content.decode()
     assert "北京市海淀区学院路5号" in page and "周杰伦" in page
-    assert "<del class=\"text-muted\">周杰</del>" in page  # before → after in the history
+    assert '<del class="text-muted">周杰</del>' in page  # before → after in the history
 
 
 def test_htmx_search_returns_only_the_results_partial(login, advisor, store_a):
     VehicleFactory(owner=CustomerFactory(store=store_a), plate="京Q7F3A1")
-    response = login(advisor).get(reverse("customers:search"), {"q": "7F3"}, HTTP_HX_REQUEST="true",
-                                  HTTP_HX_TARGET="search-results")
+    response = login(advisor).get(
+        reverse("customers:search"), {"q": "7F3"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results"
+    )
     body = response.content.decode()
     assert "京Q7F3A1" in body and "<nav" not in body and body.lstrip().startswith('<div id="search-results"')
 
@@ -113,15 +152,24 @@ def test_pages_make_a_fixed_number_of_queries(login, advisor, store_a):
         from pitstop.customers.services import vehicle_record_mileage
 
         for km in range(1, 4):
-            vehicle_record_mileage(actor=advisor, vehicle=vehicle, mileage=km * 1000,
-                                   read_on=datetime.date(2025, km, 1))
-        return [_queries(client, reverse("customers:customer_detail", args=[customer.pk])),
-                _queries(client, reverse("customers:vehicle_detail", args=[vehicle.pk]))]
+            vehicle_record_mileage(
+                actor=advisor, vehicle=vehicle, mileage=km * 1000, read_on=datetime.date(2025, km, 1)
+            )
+        return [
+            _queries(client, reverse("customers:customer_detail", args=[customer.pk])),
+            _queries(client, reverse("customers:vehicle_detail", args=[vehicle.pk])),
+        ]
 
     assert counts(small) == counts(large)
-    before = [_queries(client, reverse("customers:customer_list")), _queries(client, reverse("customers:vehicle_list"))]
+    before = [
+        _queries(client, reverse("customers:customer_list")),
+        _queries(client, reverse("customers:vehicle_list")),
+    ]
     for _ in range(20):
         VehicleFactory(owner=CustomerFactory(store=store_a))
-    after = [_queries(client, reverse("customers:customer_list")), _queries(client, reverse("customers:vehicle_list"))]
+    after = [
+        _queries(client, reverse("customers:customer_list")),
+        _queries(client, reverse("customers:vehicle_list")),
+    ]
     assert before == after
     assert max(before + after) <= 15

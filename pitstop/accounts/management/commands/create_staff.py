@@ -22,8 +22,14 @@ class Command(BaseCommand):
         if store_obj is None:
             raise CommandError(f"no store with code {store}")
         try:
-            user = staff_create(username=username, password=password, store=store_obj, role_code=role,
-                                full_name=name, language=language)
+            user = staff_create(
+                username=username,
+                password=password,
+                store=store_obj,
+                role_code=role,
+                full_name=name,
+                language=language,
+            )
         except ApplicationError as error:
             raise CommandError(error.message) from None
         self.stdout.write(self.style.SUCCESS(f"user {user.username}: {role} @ {store_obj.code}"))

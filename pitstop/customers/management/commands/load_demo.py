@@ -12,9 +12,12 @@ class Command(BaseCommand):
     def handle(self, *args, quiet_logins=False, **options):
         result = load_demo()
         if result["created"]:
-            self.stdout.write(self.style.SUCCESS(
-                f"demo loaded: {result['customers']} customers, {result['vehicles']} vehicles"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"demo loaded: {result['customers']} customers, {result['vehicles']} vehicles"
+                )
+            )
         if not quiet_logins:
-            self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+            self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for username, role, store, name in STAFF:
                 self.stdout.write(f"  {username:<11} {role:<14} {store:<5} {name}")
