@@ -83,6 +83,7 @@ class User(AbstractUser):
             .select_related("role")
             .prefetch_related("role__permissions__content_type")
         )
+        self.__dict__["_memberships"] = memberships
         role_perms = {
             m.role_id: frozenset(f"{p.content_type.app_label}.{p.codename}" for p in m.role.permissions.all())
             for m in memberships
@@ -109,6 +110,18 @@ class User(AbstractUser):
         if store_id is None:
             return frozenset().union(*grants.values()) if grants else frozenset()
         return grants.get(store_id, frozenset())
+
+    def role_codes_in(self, store_id: int | None) -> frozenset[str]:
+        """The roles held in that store (None: in any store), HQ-wide roles included."""
+        return frozenset(
+            m.role.code
+            for m in self._memberships
+            if store_id is None or m.store_id == store_id or m.role.all_stores
+        )
+
+    @cached_property
+    def _memberships(self) -> list["Membership"]:
+        return list(Membership.objects.filter(user=self, store__is_active=True).select_related("role"))
 
     @property
     def accessible_store_ids(self) -> frozenset[int]:

@@ -67,9 +67,15 @@ def menu_for(request: HttpRequest) -> list[dict]:
 
 
 def panels_for(request: HttpRequest) -> list[dict]:
+    """Today's work for the person's roles: a panel shows when the role is one it is meant
+    for (or it names none) and the role carries its permission."""
     perms = current_perms(request)
+    store = getattr(request, "store", None)
+    roles = request.user.role_codes_in(store.pk if store else None)
     shown = []
     for panel in PANELS:
+        if panel.roles and not (panel.roles & roles) and not request.user.is_superuser:
+            continue
         if panel.perm in perms:
             context = panel.build(request)
             if context is not None:

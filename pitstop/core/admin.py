@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
-from .audit import audit_record, snapshot
+from .audit import audit_for, audit_record, labelled_changes, snapshot
 from .models import AuditEntry
 
 
@@ -12,6 +14,28 @@ class AuditedAdmin(admin.ModelAdmin):
 
     audit_fields: list[str] = []
     audit_sensitive: frozenset[str] = frozenset()
+
+    def get_readonly_fields(self, request, obj=None):
+        return (
+            [*super().get_readonly_fields(request, obj), "change_history"]
+            if obj
+            else super().get_readonly_fields(request, obj)
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        return [*fields, "change_history"] if obj and "change_history" not in fields else fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj and not any("change_history" in options.get("fields", ()) for _name, options in fieldsets):
+            fieldsets = [*fieldsets, (_("Change history"), {"fields": ["change_history"]})]
+        return fieldsets
+
+    @admin.display(description=_("Change history"))
+    def change_history(self, obj):
+        rows = [{"entry": e, "changes": labelled_changes(e, type(obj))} for e in audit_for(obj)]
+        return render_to_string("_audit.html", {"audit": rows})
 
     def _snap(self, obj):
         return snapshot(obj, self.audit_fields, sensitive=self.audit_sensitive)

@@ -1,5 +1,3 @@
-import datetime
-
 from django.apps import AppConfig
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,10 +23,7 @@ def _birthday_panel(request) -> dict | None:
 def _recent_panel(request) -> dict | None:
     from .selectors import recent_customers
 
-    return {
-        "customers": recent_customers(user=request.user, store=request.store),
-        "today": datetime.date.today(),
-    }
+    return {"customers": recent_customers(user=request.user, store=request.store)}
 
 
 class CustomersConfig(AppConfig):
@@ -46,8 +41,21 @@ class CustomersConfig(AppConfig):
             MenuEntry(_("Customer tiers"), "customers:tier_list", "customers.view_customertier", files, 12),
             MenuEntry(_("Import"), "customers:import_upload", "customers.import_customer", files, 13),
         )
+        front_desk = frozenset({"advisor", "care_agent", "store_manager"})
         register_panel(
-            HomePanel("customers/panels/due.html", "customers.view_vehicle", _due_panel, 20),
-            HomePanel("customers/panels/birthdays.html", "customers.view_customer", _birthday_panel, 30),
-            HomePanel("customers/panels/recent.html", "customers.add_customer", _recent_panel, 40),
+            HomePanel("customers/panels/due.html", "customers.view_vehicle", _due_panel, 20, front_desk),
+            HomePanel(
+                "customers/panels/birthdays.html",
+                "customers.view_customer",
+                _birthday_panel,
+                30,
+                frozenset({"care_agent", "store_manager"}),
+            ),
+            HomePanel(
+                "customers/panels/recent.html",
+                "customers.add_customer",
+                _recent_panel,
+                40,
+                frozenset({"advisor", "care_agent"}),
+            ),
         )

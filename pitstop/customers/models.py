@@ -133,14 +133,14 @@ class Customer(BaseModel):
     code = models.CharField(_("customer code"), max_length=32, editable=False)
     kind = models.CharField(_("person or company"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
     name = models.CharField(_("name / company name"), max_length=100)
-    name_initials = models.CharField(max_length=40, editable=False, db_index=True)
-    name_pinyin = models.CharField(max_length=120, editable=False, db_index=True)
+    name_initials = models.CharField(max_length=40, editable=False)
+    name_pinyin = models.CharField(max_length=120, editable=False)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     customer_type = models.CharField(
         _("customer type"), max_length=12, choices=CustomerType.choices, default=CustomerType.PRIVATE
     )
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
-    mobile_reversed = models.CharField(max_length=11, editable=False, db_index=True)
+    mobile_reversed = models.CharField(max_length=11, editable=False)
     home_phone = models.CharField(_("home phone"), max_length=30, blank=True, validators=[validate_landline])
     office_phone = models.CharField(
         _("office phone"), max_length=30, blank=True, validators=[validate_landline]
@@ -211,10 +211,18 @@ class Customer(BaseModel):
                 fields=["store", "mobile"], condition=~models.Q(mobile=""), name="customer_mobile_per_store"
             ),
         ]
+        # Search keys lead with the store, so one store's range is read, never the whole
+        # chain's; pattern ops let PostgreSQL serve LIKE 'x%' from them.
         indexes = [
             models.Index(fields=["store", "-id"], name="customer_store_recent"),
-            models.Index(fields=["mobile"], name="customer_mobile"),
-            models.Index(fields=["name"], name="customer_name"),
+            *[
+                models.Index(
+                    fields=["store", key],
+                    name=f"customer_store_{key}",
+                    opclasses=["int8_ops", "varchar_pattern_ops"],
+                )
+                for key in ("mobile", "mobile_reversed", "name", "name_initials", "name_pinyin")
+            ],
         ]
 
     def __str__(self) -> str:
@@ -289,7 +297,7 @@ class Vehicle(BaseModel):
     plate = models.CharField(_("plate"), max_length=10, blank=True, validators=[validate_plate])
     plate_kind = models.CharField(max_length=20, blank=True, editable=False)
     vin = models.CharField(_("VIN"), max_length=17)
-    vin_reversed = models.CharField(max_length=17, editable=False, db_index=True)
+    vin_reversed = models.CharField(max_length=17, editable=False)
     vin_check_confirmed = models.BooleanField(
         _("VIN without check digit confirmed"),
         default=False,
@@ -380,7 +388,14 @@ class Vehicle(BaseModel):
         ]
         indexes = [
             models.Index(fields=["store", "-id"], name="vehicle_store_recent"),
-            models.Index(fields=["plate"], name="vehicle_plate"),
+            *[
+                models.Index(
+                    fields=["store", key],
+                    name=f"vehicle_store_{key}",
+                    opclasses=["int8_ops", "varchar_pattern_ops"],
+                )
+                for key in ("plate", "vin_reversed")
+            ],
             models.Index(fields=["insurance_expiry"], name="vehicle_insurance_expiry"),
             models.Index(fields=["inspection_due"], name="vehicle_inspection_due"),
         ]

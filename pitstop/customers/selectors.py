@@ -11,15 +11,18 @@ from pitstop.core.scoping import get_scoped_or_404, scoped
 from pitstop.core.text import normalise_code, reverse
 
 from .models import Customer, CustomerTier, MileageReading, Vehicle, VehiclePartyChange
+from .search_index import contains_q
 
 VIEW_CUSTOMER = "customers.view_customer"
 VIEW_VEHICLE = "customers.view_vehicle"
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+CUSTOMER_INDEX = "customers_customer_search"
+VEHICLE_INDEX = "customers_vehicle_search"
 
 
 def prefix_q(field: str, prefix: str) -> Q:
-    """`field` starts with `prefix`, written so that an ordinary index is used on both databases:
-    PostgreSQL (C collation) plans LIKE 'x%' on its index; SQLite only plans a range."""
+    """`field` starts with `prefix`, written so that the (store, field) index serves it on both
+    databases: PostgreSQL plans LIKE 'x%' on its pattern-ops index; SQLite only plans a range."""
     if connection.vendor == "sqlite":
         return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
     return Q(**{f"{field}__startswith": prefix})
@@ -41,34 +44,49 @@ def search_files(*, user, query: str, store: Store | None = None, limit: int = 8
     if len(code) < 2:
         return {"customers": [], "vehicles": []}
 
-    customer_q = Q(pk__in=[])
-    vehicle_q = Q(pk__in=[])
+    customer_probes: list[Q] = []
+    vehicle_probes = [contains_q(VEHICLE_INDEX, "plate", code)]
     if _HAS_CJK.search(text):
-        customer_q |= Q(name__contains=text)
-        vehicle_q |= Q(plate__contains=code)
+        # Two characters are a surname and a given name typed from the start (张伟); three or
+        # more may sit anywhere in the name (宏达物流).
+        name = text.replace(" ", "")
+        customer_probes.append(
+            contains_q(CUSTOMER_INDEX, "name", name) if len(name) >= 3 else prefix_q("name", name)
+        )
     elif code.isdigit():
-        customer_q |= prefix_q("mobile", code) | prefix_q("mobile_reversed", reverse(code))
+        customer_probes += [prefix_q("mobile", code), prefix_q("mobile_reversed", reverse(code))]
         if len(code) >= 4:
-            customer_q |= Q(mobile__contains=code)
-        vehicle_q |= Q(plate__contains=code) | prefix_q("vin_reversed", reverse(code))
+            customer_probes.append(contains_q(CUSTOMER_INDEX, "mobile", code))
+        vehicle_probes.append(prefix_q("vin_reversed", reverse(code)))
     else:
         lower = text.lower().replace(" ", "")
         if lower.isalpha() and lower.isascii():
-            customer_q |= prefix_q("name_initials", lower) | prefix_q("name_pinyin", lower)
-        customer_q |= Q(name__icontains=text) if lower.isascii() and len(lower) >= 3 else Q(pk__in=[])
-        vehicle_q |= Q(plate__contains=code)
+            customer_probes += [prefix_q("name_initials", lower), prefix_q("name_pinyin", lower)]
+            customer_probes.append(contains_q(CUSTOMER_INDEX, "name", text.strip()))
         if len(code) >= 4:
-            vehicle_q |= prefix_q("vin_reversed", reverse(code))
+            vehicle_probes.append(prefix_q("vin_reversed", reverse(code)))
     if len(code) == 17:
-        vehicle_q |= Q(vin=code)
+        vehicle_probes.append(Q(vin=code))
 
-    customers = list(
-        customers_for(user, store).filter(customer_q).select_related("tier").order_by("-id")[:limit]
-    )
-    vehicles = list(
-        vehicles_for(user, store).filter(vehicle_q).select_related("owner").order_by("-id")[:limit]
-    )
-    return {"customers": customers, "vehicles": vehicles}
+    customer_ids = _probe(customers_for(user, store), customer_probes, limit)
+    vehicle_ids = _probe(vehicles_for(user, store), vehicle_probes, limit)
+    return {
+        "customers": list(Customer.objects.filter(pk__in=customer_ids).select_related("tier").order_by("-id"))
+        if customer_ids
+        else [],
+        "vehicles": list(Vehicle.objects.filter(pk__in=vehicle_ids).select_related("owner").order_by("-id"))
+        if vehicle_ids
+        else [],
+    }
+
+
+def _probe(queryset: QuerySet, probes: list[Q], limit: int) -> list[int]:
+    """The newest `limit` ids matching any probe. One query per probe, not one query with OR:
+    each probe is answered from its own index, where an OR makes the planners walk the store."""
+    ids: set[int] = set()
+    for probe in probes:
+        ids.update(queryset.filter(probe).order_by("-id").values_list("pk", flat=True)[:limit])
+    return sorted(ids, reverse=True)[:limit]
 
 
 def customer_list(

@@ -82,3 +82,34 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_home_shows_each_role_its_own_work(login, store_a, make_staff):
+    care = login(make_staff("care_agent", store_a)).get("/").content.decode()
+    assert "本周生日" in care and "30 天内保险到期与年检" in care
+    technician = login(make_staff("technician", store_a)).get("/").content.decode()
+    assert "本周生日" not in technician and "今天没有待办事项" in technician
+
+
+def test_role_changes_in_the_admin_are_audited_and_shown(client, hq_store, make_staff):
+    from django.contrib.auth.models import Permission
+
+    from pitstop.accounts.models import Role
+
+    admin_user = make_staff("admin", hq_store, is_staff=True)
+    client.force_login(admin_user)
+    role = Role.objects.get(code="cashier")
+    kept = list(role.permissions.values_list("pk", flat=True))
+    extra = Permission.objects.get(codename="export_customer")
+    response = client.post(
+        f"/admin/accounts/role/{role.pk}/change/",
+        {"code": "cashier", "name": role.name, "permissions": [*kept, extra.pk]},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(object_id=str(role.pk), action="update", actor=admin_user)
+    assert any(
+        "Export customer and vehicle lists" in str(value) or "导出" in str(value)
+        for value in entry.changes["permissions"][1]
+    )
+    page = client.get(f"/admin/accounts/role/{role.pk}/change/").content.decode()
+    assert "变更记录" in page and admin_user.full_name in page

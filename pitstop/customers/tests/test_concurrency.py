@@ -56,9 +56,11 @@ def test_two_advisors_file_the_same_vin_at_once(postgres_only, store_a, advisor)
 def test_customer_codes_never_repeat_under_contention(postgres_only, store_a, advisor):
     results, errors = _in_threads(
         8,
-        lambda i: services.customer_create(
-            actor=advisor, store=store_a, data={"name": f"客户{i}", "mobile": f"1390000{i:04d}"}
-        ).code,
+        lambda i: (
+            services.customer_create(
+                actor=advisor, store=store_a, data={"name": f"客户{i}", "mobile": f"1390000{i:04d}"}
+            ).code
+        ),
     )
     assert not errors
     assert sorted(results) == [f"KHBJ01{n:06d}" for n in range(1, 9)]

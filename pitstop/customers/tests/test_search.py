@@ -46,3 +46,26 @@ def test_one_box_finds_everything(files, advisor, query, expect_customer, expect
 
 def test_too_short_finds_nothing(files, advisor):
     assert search_files(user=advisor, query="京") == {"customers": [], "vehicles": []}
+
+
+def test_the_trigram_index_follows_every_change(files, advisor, store_a):
+    """On SQLite the fragments of 3+ characters go through an FTS5 index kept by triggers;
+    a migration that rebuilt a table without them would make this fail."""
+    from django.db import connection
+
+    from pitstop.customers import search_index
+
+    car = files["car"]
+    car.plate = "京A7Q7Q7"
+    car.save(update_fields=["plate"])
+    assert search_files(user=advisor, query="7Q7")["vehicles"] == [car]
+    assert search_files(user=advisor, query="8K3")["vehicles"] == []
+    if connection.vendor == "sqlite":
+        assert search_index.sqlite_index_live("customers_vehicle_search")
+    car.delete()
+    assert search_files(user=advisor, query="7Q7")["vehicles"] == []
+
+
+def test_two_chinese_characters_search_from_the_start_of_the_name(files, advisor):
+    assert files["zhang"] in search_files(user=advisor, query="张伟")["customers"]
+    assert search_files(user=advisor, query="伟张")["customers"] == []
