@@ -1,27 +1,31 @@
+from django.utils.functional import SimpleLazyObject
+
 from .models import Store
 from .navigation import menu_for
 from .roles import role_label
 
 
 def shell(request):
-    """The page shell: menu, store switcher, the user's roles."""
+    """The page shell: menu, store switcher, the user's roles. Lazy, so that an HTMX partial,
+    which shows none of it, costs no query for it."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    allowed = user.accessible_store_ids
-    stores = list(Store.objects.filter(pk__in=allowed, is_active=True).order_by("is_headquarters", "code"))
     store = getattr(request, "store", None)
-    roles = sorted(
-        {
-            str(role_label(m.role.code, m.role.name))
-            for m in user.memberships.select_related("role")
-            if store is None or m.store_id in (store.pk,) or m.role.all_stores
-        }
-    )
+
+    def stores():
+        return list(
+            Store.objects.filter(pk__in=user.accessible_store_ids, is_active=True).order_by(
+                "is_headquarters", "code"
+            )
+        )
+
     return {
-        "menu": menu_for(request),
-        "switch_stores": stores,
+        "menu": SimpleLazyObject(lambda: menu_for(request)),
+        "switch_stores": SimpleLazyObject(stores),
         "current_store": store,
-        "can_see_all_stores": len(stores) > 1,
-        "my_roles": roles,
+        "can_see_all_stores": len(user.accessible_store_ids) > 1,
+        "my_roles": SimpleLazyObject(
+            lambda: sorted(str(role_label(code)) for code in user.role_codes_in(store.pk if store else None))
+        ),
     }

@@ -62,7 +62,8 @@ def search_files(*, user, query: str, store: Store | None = None, limit: int = 8
         lower = text.lower().replace(" ", "")
         if lower.isalpha() and lower.isascii():
             customer_probes += [prefix_q("name_initials", lower), prefix_q("name_pinyin", lower)]
-            customer_probes.append(contains_q(CUSTOMER_INDEX, "name", text.strip()))
+            if len(lower) >= 3:  # a Latin company name (ABB, Shell); two letters are initials only
+                customer_probes.append(contains_q(CUSTOMER_INDEX, "name", text.strip()))
         if len(code) >= 4:
             vehicle_probes.append(prefix_q("vin_reversed", reverse(code)))
     if len(code) == 17:
