@@ -30,6 +30,15 @@ _WRITE_FILES = _READ_FILES + [
     "customers.export_customer",
 ]
 
+# What a manager adds to the front desk's rights: full personal data, imports, tiers, the trail.
+_MANAGE_FILES = _WRITE_FILES + [
+    "customers.view_personal_data",
+    "customers.import_customer",
+    "customers.add_customertier",
+    "customers.change_customertier",
+    "core.view_auditentry",
+]
+
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "advisor": _WRITE_FILES + ["customers.view_personal_data"],
     "dispatcher": _READ_FILES,
@@ -40,22 +49,10 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "cashier": _READ_FILES,
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES,
-    "store_manager": _WRITE_FILES
-    + [
-        "customers.view_personal_data",
-        "customers.import_customer",
-        "customers.add_customertier",
-        "customers.change_customertier",
-        "core.view_auditentry",
-    ],
+    "store_manager": _MANAGE_FILES,
     "hq": _READ_FILES + ["customers.export_customer", "core.view_auditentry"],
-    "admin": _WRITE_FILES
+    "admin": _MANAGE_FILES
     + [
-        "customers.view_personal_data",
-        "customers.import_customer",
-        "customers.add_customertier",
-        "customers.change_customertier",
-        "core.view_auditentry",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

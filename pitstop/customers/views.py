@@ -344,6 +344,20 @@ def _vehicle_for_change(request, pk):
     return vehicle
 
 
+def _vehicle_side_form(request: HttpRequest, vehicle: Vehicle, form, action, success: str) -> HttpResponse:
+    """The small forms on the vehicle page: run `action(cleaned_data)`, say how it went, and go
+    back to the page (errors in the user's language, nothing saved on error)."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+            messages.success(request, success)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("customers:vehicle_detail", pk=vehicle.pk)
+
+
 @login_required
 @require_POST
 def vehicle_change_party(request: HttpRequest, pk: int) -> HttpResponse:
@@ -351,45 +365,39 @@ def vehicle_change_party(request: HttpRequest, pk: int) -> HttpResponse:
     customers = scoped(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER).filter(
         store=vehicle.store
     )
-    form = PartyChangeForm(request.POST, customers=customers)
-    if form.is_valid():
-        try:
-            services.vehicle_change_party(
-                actor=request.user,
-                vehicle=vehicle,
-                role=form.cleaned_data["role"],
-                customer=form.cleaned_data["customer"],
-                changed_on=form.cleaned_data["changed_on"],
-                note=form.cleaned_data["note"],
-            )
-            messages.success(request, _("Changes saved."))
-        except ApplicationError as error:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-    return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return _vehicle_side_form(
+        request,
+        vehicle,
+        PartyChangeForm(request.POST, customers=customers),
+        lambda data: services.vehicle_change_party(
+            actor=request.user,
+            vehicle=vehicle,
+            role=data["role"],
+            customer=data["customer"],
+            changed_on=data["changed_on"],
+            note=data["note"],
+        ),
+        _("Changes saved."),
+    )
 
 
 @login_required
 @require_POST
 def vehicle_add_mileage(request: HttpRequest, pk: int) -> HttpResponse:
     vehicle = _vehicle_for_change(request, pk)
-    form = MileageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.vehicle_record_mileage(
-                actor=request.user,
-                vehicle=vehicle,
-                mileage=form.cleaned_data["mileage"],
-                read_on=form.cleaned_data["read_on"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, _("Mileage recorded."))
-        except ApplicationError as error:
-            messages.error(request, error.message)
-    else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-    return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return _vehicle_side_form(
+        request,
+        vehicle,
+        MileageForm(request.POST),
+        lambda data: services.vehicle_record_mileage(
+            actor=request.user,
+            vehicle=vehicle,
+            mileage=data["mileage"],
+            read_on=data["read_on"],
+            reason=data["reason"],
+        ),
+        _("Mileage recorded."),
+    )
 
 
 # --- tiers (F-1.5) ---------------------------------------------------------------------------

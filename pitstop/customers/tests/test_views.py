@@ -173,3 +173,32 @@ def test_pages_make_a_fixed_number_of_queries(login, advisor, store_a):
     ]
     assert before == after
     assert max(before + after) <= 15
+
+
+def test_vehicle_page_records_mileage_and_refuses_a_lower_one_without_reason(login, advisor, store_a):
+    vehicle = VehicleFactory(owner=CustomerFactory(store=store_a), current_mileage=20000)
+    client = login(advisor)
+    url = reverse("customers:vehicle_add_mileage", args=[vehicle.pk])
+    response = client.post(url, {"mileage": "15000", "read_on": "2026-11-01"}, follow=True)
+    assert "低于上次记录" in response.content.decode()
+    assert not vehicle.mileage_readings.exists()
+    client.post(url, {"mileage": "15000", "read_on": "2026-11-01", "reason": "更换仪表"})
+    vehicle.refresh_from_db()
+    assert vehicle.current_mileage == 15000
+
+
+def test_vehicle_page_changes_the_owner_by_code_and_keeps_history(login, advisor, store_a, store_b):
+    seller, buyer = CustomerFactory(store=store_a), CustomerFactory(store=store_a)
+    stranger = CustomerFactory(store=store_b)
+    vehicle = VehicleFactory(owner=seller)
+    client = login(advisor)
+    url = reverse("customers:vehicle_change_party", args=[vehicle.pk])
+    response = client.post(
+        url, {"role": "owner", "customer": stranger.code, "changed_on": "2026-11-20"}, follow=True
+    )
+    assert "本店没有代号或手机号" in response.content.decode()
+    client.post(url, {"role": "owner", "customer": buyer.mobile, "changed_on": "2026-11-20", "note": "过户"})
+    vehicle.refresh_from_db()
+    assert vehicle.owner == buyer
+    page = client.get(reverse("customers:vehicle_detail", args=[vehicle.pk])).content.decode()
+    assert "2026-11-20" in page and "过户" in page
