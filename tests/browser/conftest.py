@@ -22,10 +22,6 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 
-# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
-# itself are still plain synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config, items):
     if CHROMIUM:
@@ -43,10 +39,16 @@ def pytest_collection_modifyitems(config, items):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls the test makes
+    # are still plain synchronous ones. Only while the browser runs, so no other test sees it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+            yield chromium
+            chromium.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
