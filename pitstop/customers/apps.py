@@ -26,6 +26,12 @@ def _recent_panel(request) -> dict | None:
     return {"customers": recent_customers(user=request.user, store=request.store)}
 
 
+def _network_panel(request) -> dict | None:
+    from .selectors import network_overview
+
+    return {"stores": network_overview(user=request.user, today=timezone.localdate())}
+
+
 class CustomersConfig(AppConfig):
     name = "pitstop.customers"
     label = "customers"
@@ -43,6 +49,13 @@ class CustomersConfig(AppConfig):
         )
         front_desk = frozenset({"advisor", "care_agent", "store_manager"})
         register_panel(
+            HomePanel(
+                "customers/panels/network.html",
+                "customers.view_customer",
+                _network_panel,
+                10,
+                frozenset({"hq", "admin"}),
+            ),
             HomePanel("customers/panels/due.html", "customers.view_vehicle", _due_panel, 20, front_desk),
             HomePanel(
                 "customers/panels/birthdays.html",

@@ -143,8 +143,10 @@ class Faker:
         letter = self.rng.choice(PLATE_LETTERS.replace("I", "").replace("O", ""))
         if electric:
             return f"{province}{letter}{self.rng.choice('DF')}{self.rng.choice(SERIAL_CHARS)}{self.rng.randrange(10000):04d}"
-        serial = "".join(self.rng.choice(SERIAL_CHARS) for _ in range(5))
-        return f"{province}{letter}{serial}"
+        serial = [str(self.rng.randrange(10)) for _ in range(5)]
+        for position in self.rng.sample(range(5), k=self.rng.choice([0, 0, 1, 1, 2])):
+            serial[position] = self.rng.choice(PLATE_LETTERS)
+        return f"{province}{letter}{''.join(serial)}"
 
     def date_between(self, start: datetime.date, end: datetime.date) -> datetime.date:
         return start + datetime.timedelta(days=self.rng.randrange(max(1, (end - start).days)))

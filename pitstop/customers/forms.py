@@ -43,6 +43,8 @@ class CustomerForm(ServiceValidatedModelForm):
         self.fields["tier"].queryset = (
             CustomerTier.objects.filter(store=store) if store else CustomerTier.objects.none()
         )
+        if not self.instance.pk and store is not None:
+            self.fields["tier"].initial = CustomerTier.objects.filter(store=store, is_default=True).first()
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
 

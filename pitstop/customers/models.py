@@ -232,8 +232,6 @@ class Customer(BaseModel):
         """Normalise and check this record's own fields; rules across records live in services."""
         errors: dict[str, list] = {}
         self.name = (self.name or "").strip()
-        if not self.name:
-            errors["name"] = [_("A name is required.")]
         for field, cleaner in (("mobile", clean_mobile),):
             if getattr(self, field):
                 try:

@@ -201,5 +201,29 @@ def birthdays_this_week(*, user, store: Store | None, today: datetime.date) -> l
     return list(customers_for(user, store).filter(match, birthday_is_lunar=False).order_by("name")[:10])
 
 
+def network_overview(*, user, today: datetime.date) -> list[dict]:
+    """Per store the user oversees: customers, vehicles, new customers this month (HQ home)."""
+    store_ids = sorted(user.store_ids_with(VIEW_CUSTOMER))
+    month_start = today.replace(day=1)
+
+    def counted(queryset) -> dict[int, int]:
+        return dict(
+            queryset.filter(store_id__in=store_ids).values_list("store_id").annotate(n=Count("id")).order_by()
+        )
+
+    customers = counted(Customer.objects.all())
+    new_customers = counted(Customer.objects.filter(created_at__date__gte=month_start))
+    vehicles = counted(Vehicle.objects.all())
+    return [
+        {
+            "store": store,
+            "customers": customers.get(store.pk, 0),
+            "vehicles": vehicles.get(store.pk, 0),
+            "new_customers": new_customers.get(store.pk, 0),
+        }
+        for store in Store.objects.filter(pk__in=store_ids, is_headquarters=False).order_by("code")
+    ]
+
+
 def recent_customers(*, user, store: Store | None, limit: int = 8) -> list[Customer]:
     return list(customers_for(user, store).select_related("tier").order_by("-id")[:limit])

@@ -32,6 +32,10 @@ def _working_store(request: HttpRequest, perm: str):
     return store
 
 
+def _may_add_here(request: HttpRequest, perm: str) -> bool:
+    return request.store is not None and has_perm_in_store(request.user, perm, request.store.pk)
+
+
 def _page(request: HttpRequest, queryset, per_page: int = 30):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
@@ -69,6 +73,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         return _export_customers(request, customers)
     context = {
+        "can_add": _may_add_here(request, "customers.add_customer"),
         "page": _page(request, customers),
         "filters": filters,
         "tier": tier,
@@ -262,7 +267,11 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
             for v in vehicles.filter(store_id__in=sorted(store_ids)).iterator()
         )
         return xlsx_response("vehicles", headers, rows)
-    context = {"page": _page(request, vehicles), "filters": filters}
+    context = {
+        "page": _page(request, vehicles),
+        "filters": filters,
+        "can_add": _may_add_here(request, "customers.add_vehicle"),
+    }
     return render_page(request, "customers/vehicle_list.html", context, partials=("vehicle-table",))
 
 
