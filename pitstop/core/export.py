@@ -12,12 +12,18 @@ from openpyxl.utils import get_column_letter
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value):
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if value is None or isinstance(value, str | int | Decimal | datetime.date | bool):
+    if isinstance(value, str):
+        # A name such as =HYPERLINK(...) must not become a live formula in the workbook.
+        return "'" + value if value.startswith(FORMULA_START) else value
+    if value is None or isinstance(value, int | Decimal | datetime.date | bool):
         return value
-    return str(value)
+    return _cell(str(value))
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:

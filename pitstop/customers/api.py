@@ -1,7 +1,9 @@
 """/api/v1/customers/, /api/v1/vehicles/, /api/v1/search/: the same services, validation
-and store scoping as the pages."""
+and store scoping as the pages.
 
-from django.db.models import Q
+Personal numbers (mobile, phones, ID) come masked except on a single-record read by a role
+allowed to see them, which is audited like a "show" click on the page."""
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -12,25 +14,44 @@ from rest_framework.response import Response
 from pitstop.accounts.models import Store
 from pitstop.core.audit import audit_record
 from pitstop.core.scoping import has_perm_in_store, permitted_store_ids, scoped
-from pitstop.core.text import normalise_code
+from pitstop.core.text import mask_identifier, normalise_code
 
 from . import selectors, services
 from .models import Customer, CustomerTier, Vehicle
 
-PERSONAL = "customers.view_personal_data"
+PERSONAL = selectors.PERSONAL
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related record the caller may see. Anything else reads as "does not exist", so the
+    API never tells another store's records apart from missing ones."""
+
+    def __init__(self, *, scope, **kwargs):
+        self.scope = scope  # request -> queryset
+        super().__init__(queryset=kwargs.pop("queryset", Customer.objects.none()), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.scope(request) if request is not None else self.queryset.none()
+
+
+def _customers_seen(request):
+    return scoped(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER)
 
 
 class MaskedIfNotAllowed(serializers.CharField):
-    """Shown in full only to roles that may see personal data; masked (138****5678) otherwise."""
-
     def to_representation(self, value):
-        from pitstop.core.text import mask_identifier
-
+        if not value:
+            return value
         store_id = getattr(self.parent.instance_being_shown, "store_id", None)
         request = self.context.get("request")
-        if request is not None and has_perm_in_store(request.user, PERSONAL, store_id):
+        if (
+            self.context.get("reveal")
+            and request is not None
+            and has_perm_in_store(request.user, PERSONAL, store_id)
+        ):
             return value
-        return mask_identifier(value) if value else value
+        return mask_identifier(value)
 
 
 class _RowAwareSerializer(serializers.ModelSerializer):
@@ -44,13 +65,19 @@ class CustomerSerializer(_RowAwareSerializer):
     id_number = MaskedIfNotAllowed(required=False, allow_blank=True, max_length=18)
     home_phone = MaskedIfNotAllowed(required=False, allow_blank=True, max_length=30)
     office_phone = MaskedIfNotAllowed(required=False, allow_blank=True, max_length=30)
-    store = serializers.PrimaryKeyRelatedField(
-        queryset=Store.objects.all(),
+    store = ScopedRelatedField(
+        scope=lambda request: Store.objects.filter(
+            pk__in=request.user.store_ids_with("customers.add_customer")
+        ),
+        queryset=Store.objects.none(),
         required=False,
         help_text="Store id; needed when you work in several stores.",
     )
-    tier = serializers.PrimaryKeyRelatedField(
-        queryset=CustomerTier.objects.all(), required=False, allow_null=True
+    tier = ScopedRelatedField(
+        scope=lambda request: scoped(CustomerTier.objects.all(), request.user, "customers.view_customertier"),
+        queryset=CustomerTier.objects.none(),
+        required=False,
+        allow_null=True,
     )
     tags = serializers.ListField(child=serializers.CharField(max_length=20), required=False, write_only=True)
 
@@ -68,6 +95,15 @@ class CustomerSerializer(_RowAwareSerializer):
         read_only_fields = ["id", "code", "created_at", "updated_at"]
         validators = []
 
+    def validate(self, attrs):
+        # A client that sends back what it read sends masked numbers: those mean "unchanged".
+        if self.instance is not None:
+            for name in services.CUSTOMER_SENSITIVE:
+                current = getattr(self.instance, name)
+                if name in attrs and current and attrs[name] == mask_identifier(current):
+                    attrs.pop(name)
+        return attrs
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["tags"] = [t.name for t in instance.tags.all()]
@@ -75,13 +111,9 @@ class CustomerSerializer(_RowAwareSerializer):
 
 
 class VehicleSerializer(_RowAwareSerializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.all(), required=False, allow_null=True
-    )
-    driver = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.all(), required=False, allow_null=True
-    )
+    owner = ScopedRelatedField(scope=_customers_seen)
+    user = ScopedRelatedField(scope=_customers_seen, required=False, allow_null=True)
+    driver = ScopedRelatedField(scope=_customers_seen, required=False, allow_null=True)
     owner_name = serializers.CharField(source="owner.name", read_only=True)
 
     class Meta:
@@ -100,50 +132,39 @@ class VehicleSerializer(_RowAwareSerializer):
         validators = []
         extra_kwargs = {"vin": {"validators": []}}
 
-    def validate(self, attrs):
-        request = self.context["request"]
-        visible = permitted_store_ids(request.user, selectors.VIEW_CUSTOMER)
-        for name in ("owner", "user", "driver"):
-            person = attrs.get(name)
-            if person is not None and person.store_id not in visible:
-                raise ValidationError({name: ["Invalid pk - object does not exist."]})
-        return attrs
-
 
 class CustomerFilter(filters.FilterSet):
     q = filters.CharFilter(method="search", label="plate, VIN tail, mobile, name or pinyin initials")
-    mobile = filters.CharFilter(method="by_mobile")
+    mobile = filters.CharFilter(method="by_mobile", label="mobile, its first 3 or last 4 digits")
     name = filters.CharFilter(field_name="name", lookup_expr="icontains")
+    store = filters.NumberFilter(field_name="store_id")
+    tier = filters.NumberFilter(field_name="tier_id")
 
     class Meta:
         model = Customer
-        fields = ["store", "tier", "customer_type", "kind"]
+        fields = ["customer_type", "kind"]
 
     def search(self, queryset, name, value):
-        found = selectors.search_files(user=self.request.user, query=value, limit=500)
-        return queryset.filter(
-            Q(pk__in=[c.pk for c in found["customers"]])
-            | Q(owned_vehicles__in=[v.pk for v in found["vehicles"]])
-        ).distinct()
+        return queryset.filter(selectors.customers_matching(user=self.request.user, query=value))
 
     def by_mobile(self, queryset, name, value):
-        return queryset.filter(mobile__contains=normalise_code(value))
+        digits = normalise_code(value)
+        return queryset.filter(selectors._any(selectors.mobile_probes(self.request.user, digits)))
 
 
 class VehicleFilter(filters.FilterSet):
     q = filters.CharFilter(method="search", label="plate, VIN tail, mobile, name or pinyin initials")
     vin = filters.CharFilter(method="by_vin")
     plate = filters.CharFilter(method="by_plate")
+    store = filters.NumberFilter(field_name="store_id")
+    owner = filters.NumberFilter(field_name="owner_id")
 
     class Meta:
         model = Vehicle
-        fields = ["store", "owner", "brand"]
+        fields = ["brand"]
 
     def search(self, queryset, name, value):
-        found = selectors.search_files(user=self.request.user, query=value, limit=500)
-        return queryset.filter(
-            Q(pk__in=[v.pk for v in found["vehicles"]]) | Q(owner__in=[c.pk for c in found["customers"]])
-        ).distinct()
+        return queryset.filter(selectors.vehicles_matching(user=self.request.user, query=value))
 
     def by_vin(self, queryset, name, value):
         code = normalise_code(value)
@@ -156,9 +177,7 @@ class VehicleFilter(filters.FilterSet):
 def _store_for_create(request, perm: str, requested: Store | None) -> Store:
     allowed = permitted_store_ids(request.user, perm)
     if requested is not None:
-        if requested.pk not in allowed:
-            raise PermissionDenied("You may not add records in that store.")
-        return requested
+        return requested  # the field only accepts stores where the caller may add
     if request.store is not None and request.store.pk in allowed:
         return request.store
     if len(allowed) == 1:
@@ -181,17 +200,21 @@ class _ScopedViewSet(
         if not has_perm_in_store(self.request.user, perm, store_id):
             raise PermissionDenied()
 
+    def _respond(self, record, *, reveal: bool = False, status_code: int = status.HTTP_200_OK) -> Response:
+        context = {**self.get_serializer_context(), "reveal": reveal}
+        return Response(self.get_serializer_class()(record, context=context).data, status=status_code)
+
     def list(self, request, *args, **kwargs):
         if not permitted_store_ids(request.user, self.perm_view):
             raise PermissionDenied()
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        obj = self.get_object()
-        if has_perm_in_store(request.user, PERSONAL, obj.store_id) and isinstance(obj, Customer):
-            audit_record(actor=request.user, instance=obj, action="reveal", note="api")
-        return response
+        record = self.get_object()
+        reveal = isinstance(record, Customer) and has_perm_in_store(request.user, PERSONAL, record.store_id)
+        if reveal:
+            audit_record(actor=request.user, instance=record, action="reveal", note="api")
+        return self._respond(record, reveal=reveal)
 
 
 class CustomerViewSet(_ScopedViewSet):
@@ -218,7 +241,8 @@ class CustomerViewSet(_ScopedViewSet):
         store = _store_for_create(request, self.perm_add, data.pop("store", None))
         tags = data.pop("tags", None)
         customer = services.customer_create(actor=request.user, store=store, data=data, tag_names=tags)
-        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+        # The caller has just typed these numbers: they come back as sent.
+        return self._respond(customer, reveal=True, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         customer = self.get_object()
@@ -229,7 +253,7 @@ class CustomerViewSet(_ScopedViewSet):
         data.pop("store", None)
         tags = data.pop("tags", None)
         customer = services.customer_update(actor=request.user, customer=customer, data=data, tag_names=tags)
-        return Response(self.get_serializer(customer).data)
+        return self._respond(customer)
 
 
 class VehicleViewSet(_ScopedViewSet):
@@ -255,7 +279,7 @@ class VehicleViewSet(_ScopedViewSet):
         store = data["owner"].store
         self._require(self.perm_add, store.pk)
         vehicle = services.vehicle_create(actor=request.user, store=store, data=data)
-        return Response(self.get_serializer(vehicle).data, status=status.HTTP_201_CREATED)
+        return self._respond(vehicle, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         vehicle = self.get_object()
@@ -265,7 +289,7 @@ class VehicleViewSet(_ScopedViewSet):
         vehicle = services.vehicle_update(
             actor=request.user, vehicle=vehicle, data=dict(serializer.validated_data)
         )
-        return Response(self.get_serializer(vehicle).data)
+        return self._respond(vehicle)
 
 
 @extend_schema(
@@ -273,7 +297,8 @@ class VehicleViewSet(_ScopedViewSet):
         OpenApiParameter("q", str, description="plate fragment, VIN tail, mobile, name, pinyin initials")
     ],
     responses=inline_serializer(
-        "SearchResult", {"customers": CustomerSerializer(many=True), "vehicles": VehicleSerializer(many=True)}
+        "SearchResult",
+        {"customers": CustomerSerializer(many=True), "vehicles": VehicleSerializer(many=True)},
     ),
 )
 @api_view(["GET"])

@@ -3,10 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from pitstop.core.forms import BootstrapMixin
 from pitstop.core.scoping import scoped
-from pitstop.core.text import normalise_code
+from pitstop.core.text import mask_identifier, normalise_code
 
 from .models import Customer, CustomerTier, Vehicle
-from .services import CUSTOMER_FIELDS, TIER_FIELDS, VEHICLE_FIELDS
+from .services import CUSTOMER_FIELDS, CUSTOMER_SENSITIVE, TIER_FIELDS, VEHICLE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -38,8 +38,20 @@ class CustomerForm(ServiceValidatedModelForm):
             "mobile": forms.TextInput(attrs={"inputmode": "tel"}),
         }
 
-    def __init__(self, *args, store=None, user=None, **kwargs):
+    def __init__(self, *args, store=None, user=None, personal: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        # For a role that sees numbers masked the inputs start empty, the mask as a hint; left
+        # empty, the number on file is kept.
+        self.kept_numbers: dict[str, str] = {}
+        if not personal and self.instance.pk:
+            for name in CUSTOMER_SENSITIVE:
+                current = getattr(self.instance, name)
+                self.initial[name] = ""
+                self.fields[name].required = False
+                if current:
+                    self.kept_numbers[name] = current
+                    self.fields[name].widget.attrs["placeholder"] = mask_identifier(current)
+                    self.fields[name].help_text = _("Leave empty to keep the number on file.")
         self.fields["tier"].queryset = (
             CustomerTier.objects.filter(store=store) if store else CustomerTier.objects.none()
         )
@@ -47,6 +59,13 @@ class CustomerForm(ServiceValidatedModelForm):
             self.fields["tier"].initial = CustomerTier.objects.filter(store=store, is_default=True).first()
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, current in self.kept_numbers.items():
+            if not cleaned.get(name):
+                cleaned[name] = current
+        return cleaned
 
     def clean_tag_names(self) -> list[str]:
         raw = self.cleaned_data.get("tag_names", "").replace("，", ",")

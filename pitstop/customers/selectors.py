@@ -15,6 +15,7 @@ from .search_index import contains_q
 
 VIEW_CUSTOMER = "customers.view_customer"
 VIEW_VEHICLE = "customers.view_vehicle"
+PERSONAL = "customers.view_personal_data"
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 CUSTOMER_INDEX = "customers_customer_search"
 VEHICLE_INDEX = "customers_vehicle_search"
@@ -36,14 +37,35 @@ def vehicles_for(user, store: Store | None = None) -> QuerySet[Vehicle]:
     return scoped(Vehicle.objects.all(), user, VIEW_VEHICLE, store=store)
 
 
-def search_files(*, user, query: str, store: Store | None = None, limit: int = 8) -> dict[str, list]:
-    """One box for everything (F-1.4): a plate or part of it, the last 4–8 characters of a VIN,
-    a mobile or part of it, a name, or the pinyin initials of a name (张伟 → zw)."""
+def mobile_probes(user, digits: str) -> list[Q]:
+    """Ways to match a mobile by its digits. Where the user sees phones masked (138****5678)
+    only what the mask shows may be matched: the first three digits, the last four, or the
+    whole number; otherwise guessing digit by digit would reveal the hidden ones."""
+    reversed_digits = reverse(digits)
+    full_view = Q(store_id__in=sorted(user.store_ids_with(PERSONAL)))
+    probes = [
+        full_view & prefix_q("mobile", digits),
+        full_view & prefix_q("mobile_reversed", reversed_digits),
+    ]
+    if len(digits) >= 4:
+        probes.append(full_view & contains_q(CUSTOMER_INDEX, "mobile", digits))
+    if len(digits) <= 3:
+        probes.append(prefix_q("mobile", digits))
+    if len(digits) <= 4:
+        probes.append(prefix_q("mobile_reversed", reversed_digits))
+    if len(digits) == 11:
+        probes.append(Q(mobile=digits))
+    return probes
+
+
+def search_probes(*, user, query: str) -> tuple[list[Q], list[Q]]:
+    """The conditions for one search box (F-1.4): a plate or part of it, the last 4–8
+    characters of a VIN, a mobile or part of it, a name, or pinyin initials (张伟 → zw).
+    (customer conditions, vehicle conditions); each is served by an index of its own."""
     text = (query or "").strip()
     code = normalise_code(text)
     if len(code) < 2:
-        return {"customers": [], "vehicles": []}
-
+        return [], []
     customer_probes: list[Q] = []
     vehicle_probes = [contains_q(VEHICLE_INDEX, "plate", code)]
     if _HAS_CJK.search(text):
@@ -54,9 +76,7 @@ def search_files(*, user, query: str, store: Store | None = None, limit: int = 8
             contains_q(CUSTOMER_INDEX, "name", name) if len(name) >= 3 else prefix_q("name", name)
         )
     elif code.isdigit():
-        customer_probes += [prefix_q("mobile", code), prefix_q("mobile_reversed", reverse(code))]
-        if len(code) >= 4:
-            customer_probes.append(contains_q(CUSTOMER_INDEX, "mobile", code))
+        customer_probes += mobile_probes(user, code)
         vehicle_probes.append(prefix_q("vin_reversed", reverse(code)))
     else:
         lower = text.lower().replace(" ", "")
@@ -68,16 +88,19 @@ def search_files(*, user, query: str, store: Store | None = None, limit: int = 8
             vehicle_probes.append(prefix_q("vin_reversed", reverse(code)))
     if len(code) == 17:
         vehicle_probes.append(Q(vin=code))
+    return customer_probes, vehicle_probes
 
+
+def search_files(*, user, query: str, store: Store | None = None, limit: int = 8) -> dict[str, list]:
+    """The type-ahead: the newest `limit` customers and vehicles matching the box."""
+    customer_probes, vehicle_probes = search_probes(user=user, query=query)
     customer_ids = _probe(customers_for(user, store), customer_probes, limit)
     vehicle_ids = _probe(vehicles_for(user, store), vehicle_probes, limit)
+    customers = Customer.objects.filter(pk__in=customer_ids).select_related("tier").prefetch_related("tags")
+    vehicles = Vehicle.objects.filter(pk__in=vehicle_ids).select_related("owner")
     return {
-        "customers": list(Customer.objects.filter(pk__in=customer_ids).select_related("tier").order_by("-id"))
-        if customer_ids
-        else [],
-        "vehicles": list(Vehicle.objects.filter(pk__in=vehicle_ids).select_related("owner").order_by("-id"))
-        if vehicle_ids
-        else [],
+        "customers": list(customers.order_by("-id")) if customer_ids else [],
+        "vehicles": list(vehicles.order_by("-id")) if vehicle_ids else [],
     }
 
 
@@ -88,6 +111,28 @@ def _probe(queryset: QuerySet, probes: list[Q], limit: int) -> list[int]:
     for probe in probes:
         ids.update(queryset.filter(probe).order_by("-id").values_list("pk", flat=True)[:limit])
     return sorted(ids, reverse=True)[:limit]
+
+
+def _any(probes: list[Q]) -> Q:
+    combined = Q(pk__in=[])
+    for probe in probes:
+        combined |= probe
+    return combined
+
+
+def customers_matching(*, user, query: str) -> Q:
+    """Every customer the box matches, directly or through a vehicle: for lists, no cap."""
+    customer_probes, vehicle_probes = search_probes(user=user, query=query)
+    through_vehicles = vehicles_for(user).filter(_any(vehicle_probes)).values("owner_id")
+    return Q(pk__in=customers_for(user).filter(_any(customer_probes)).values("pk")) | Q(
+        pk__in=through_vehicles
+    )
+
+
+def vehicles_matching(*, user, query: str) -> Q:
+    customer_probes, vehicle_probes = search_probes(user=user, query=query)
+    owners = customers_for(user).filter(_any(customer_probes)).values("pk")
+    return Q(pk__in=vehicles_for(user).filter(_any(vehicle_probes)).values("pk")) | Q(owner_id__in=owners)
 
 
 def customer_list(
@@ -105,11 +150,7 @@ def customer_list(
         .annotate(vehicle_count=Count("owned_vehicles", distinct=True))
     )
     if query:
-        found = search_files(user=user, query=query, store=store, limit=500)
-        qs = qs.filter(
-            Q(pk__in=[c.pk for c in found["customers"]])
-            | Q(owned_vehicles__in=[v.pk for v in found["vehicles"]])
-        )
+        qs = qs.filter(customers_matching(user=user, query=query))
     if tier_id:
         qs = qs.filter(tier_id=tier_id)
     if customer_type:
@@ -122,10 +163,7 @@ def customer_list(
 def vehicle_list(*, user, store: Store | None, query: str = "", brand: str = "") -> QuerySet[Vehicle]:
     qs = vehicles_for(user, store).select_related("owner", "store")
     if query:
-        found = search_files(user=user, query=query, store=store, limit=500)
-        qs = qs.filter(
-            Q(pk__in=[v.pk for v in found["vehicles"]]) | Q(owner__in=[c.pk for c in found["customers"]])
-        )
+        qs = qs.filter(vehicles_matching(user=user, query=query))
     if brand:
         qs = qs.filter(brand=brand)
     return qs.distinct().order_by("-id")

@@ -98,6 +98,8 @@ def _apply(instance, data: dict[str, Any], fields: Iterable[str]) -> None:
     for name in fields:
         if name in data:
             value = data[name]
+            if value is False and name == "photo":  # the form's "clear" box
+                value = ""
             setattr(
                 instance,
                 name,

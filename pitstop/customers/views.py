@@ -8,13 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from pitstop.core.audit import audit_for, audit_record, labelled_changes
+from pitstop.core.audit import audit_for, labelled_changes
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.export import xlsx_response
 from pitstop.core.htmx import render_page
 from pitstop.core.scoping import get_scoped_or_404, has_perm_in_store, require_perm_somewhere, scoped
 
-from . import importing, selectors, services
+from . import exports, importing, selectors, services
 from .forms import CustomerForm, ImportUploadForm, MileageForm, PartyChangeForm, TierForm, VehicleForm
 from .models import Customer, CustomerTier, ImportBatch, Vehicle
 from .sections import sections_for
@@ -71,7 +71,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         user=request.user, store=request.store, tier_id=int(tier) if tier.isdigit() else None, **filters
     )
     if request.GET.get("format") == "xlsx":
-        return _export_customers(request, customers)
+        return exports.customers_xlsx(request, customers)
     context = {
         "can_add": _may_add_here(request, "customers.add_customer"),
         "page": _page(request, customers),
@@ -81,41 +81,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "types": Customer.CustomerType.choices,
     }
     return render_page(request, "customers/customer_list.html", context, partials=("customer-table",))
-
-
-def _export_customers(request: HttpRequest, customers) -> HttpResponse:
-    store_ids = request.user.store_ids_with("customers.export_customer")
-    rows_qs = customers.filter(store_id__in=sorted(store_ids))
-    full = request.user.store_ids_with(PERSONAL)
-    headers = [
-        _("Customer code"),
-        _("Name"),
-        _("Mobile"),
-        _("Customer type"),
-        _("Tier"),
-        _("Vehicles"),
-        _("Address"),
-        _("Store"),
-        _("Created"),
-    ]
-    rows = (
-        [
-            c.code,
-            c.name,
-            c.mobile if c.store_id in full else c.mobile_masked,
-            c.get_customer_type_display(),
-            str(c.tier or ""),
-            c.vehicle_count,
-            c.address,
-            c.store.name,
-            c.created_at,
-        ]
-        for c in rows_qs.iterator()
-    )
-    response = xlsx_response("customers", headers, rows)
-    if request.store is not None:
-        audit_record(actor=request.user, instance=request.store, action="export", note="customers")
-    return response
 
 
 @login_required
@@ -170,7 +135,14 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_scoped_or_404(Customer.objects.all(), request.user, selectors.VIEW_CUSTOMER, pk=pk)
     if not has_perm_in_store(request.user, "customers.change_customer", customer.store_id):
         raise PermissionDenied
-    form = CustomerForm(request.POST or None, request.FILES or None, instance=customer, store=customer.store)
+    personal = has_perm_in_store(request.user, PERSONAL, customer.store_id)
+    form = CustomerForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=customer,
+        store=customer.store,
+        personal=personal,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(
@@ -236,37 +208,7 @@ def vehicle_list(request: HttpRequest) -> HttpResponse:
     filters = {"query": request.GET.get("q", "").strip(), "brand": request.GET.get("brand", "")}
     vehicles = selectors.vehicle_list(user=request.user, store=request.store, **filters)
     if request.GET.get("format") == "xlsx":
-        store_ids = request.user.store_ids_with("customers.export_customer")
-        headers = [
-            _("File no."),
-            _("Plate"),
-            _("VIN"),
-            _("Brand"),
-            _("Series"),
-            _("Model"),
-            _("Owner"),
-            _("Last mileage (km)"),
-            _("Insurance expiry"),
-            _("Annual inspection due"),
-            _("Store"),
-        ]
-        rows = (
-            [
-                v.file_no,
-                v.plate,
-                v.vin,
-                v.brand,
-                v.series,
-                v.model_name,
-                v.owner.name,
-                v.current_mileage,
-                v.insurance_expiry,
-                v.inspection_due,
-                v.store.name,
-            ]
-            for v in vehicles.filter(store_id__in=sorted(store_ids)).iterator()
-        )
-        return xlsx_response("vehicles", headers, rows)
+        return exports.vehicles_xlsx(request, vehicles)
     context = {
         "page": _page(request, vehicles),
         "filters": filters,
