@@ -25,7 +25,7 @@ run: install
 	@echo
 	@echo "Pitstop is serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 2 \
-		--access-logfile - --graceful-timeout 10
+		--access-logfile - --graceful-timeout 10 --timeout 300
 
 test: install
 	$(PY) -m pytest -q

@@ -10,7 +10,22 @@ from pitstop.core.exceptions import ApplicationError
 
 from .models import Membership, Role, Store, User
 
-USER_AUDIT_FIELDS = ["username", "full_name", "mobile", "language", "is_active", "is_staff", "email"]
+USER_AUDIT_FIELDS = [
+    "username",
+    "full_name",
+    "mobile",
+    "language",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "email",
+    "user_permissions",
+]
+
+
+def store_roles(user: User) -> dict[str, str]:
+    """{store code: role code} held by the user: what a grant or revoke changes."""
+    return dict(user.memberships.values_list("store__code", "role__code"))
 
 
 @transaction.atomic

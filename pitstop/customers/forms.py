@@ -175,6 +175,6 @@ class PartyChangeForm(BootstrapMixin, forms.Form):
 
 
 class MileageForm(BootstrapMixin, forms.Form):
-    mileage = forms.IntegerField(label=_("Mileage (km)"), min_value=0)
+    mileage = forms.IntegerField(label=_("Mileage (km)"), min_value=0, max_value=2_000_000)
     read_on = forms.DateField(label=_("Date"), widget=DATE)
     reason = forms.CharField(label=_("Reason if lower than before"), max_length=200, required=False)

@@ -17,11 +17,12 @@ from pitstop.accounts.models import Store, User
 from pitstop.core.audit import audit_record
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.identifiers import clean_mobile
+from pitstop.core.text import normalise_code
 
 from .models import Customer, ImportBatch, Vehicle
 from .services import customer_create, vehicle_create
 
-MAX_ROWS = 20000
+MAX_ROWS = 5000
 
 # Column headers a shop's old system may use, Chinese and English, mapped to our fields.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -74,12 +75,15 @@ _DATE_FIELDS = ("birthday", "purchase_date", "insurance_expiry", "inspection_due
 class Preview:
     rows: list[dict]
     problems: list[dict] = field(default_factory=list)  # {"row": n, "message": "..."}
-    customers: int = 0
+    customers: int = 0  # new customers
     vehicles: int = 0
+    attached: int = 0  # rows whose vehicle goes to a customer already on file
+
+    def summary(self) -> dict:
+        return {"customers": self.customers, "vehicles": self.vehicles, "attached": self.attached}
 
 
-def read_table(name: str, content: bytes) -> list[dict[str, str]]:
-    """Rows of {our field: text} from the first sheet or the CSV (UTF-8 or GBK)."""
+def _sheet_rows(name: str, content: bytes):
     if name.lower().endswith(".xlsx"):
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
@@ -87,31 +91,34 @@ def read_table(name: str, content: bytes) -> list[dict[str, str]]:
             raise ApplicationError(
                 _("The file could not be read as an Excel workbook."), field="file"
             ) from None
-        table = [list(row) for row in sheet.iter_rows(values_only=True)]
-    else:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ApplicationError(_("The CSV file is neither UTF-8 nor GBK."), field="file")
-        table = list(csv.reader(io.StringIO(text)))
-    if not table:
+        return sheet.iter_rows(values_only=True)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return csv.reader(io.StringIO(content.decode(encoding)))
+        except UnicodeDecodeError:
+            continue
+    raise ApplicationError(_("The CSV file is neither UTF-8 nor GBK."), field="file")
+
+
+def read_table(name: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of {our field: text} from the first sheet or the CSV (UTF-8 or GBK). Read row by
+    row, so that a file far over the limit is refused without being loaded whole."""
+    lines = iter(_sheet_rows(name, content))
+    first = next(lines, None)
+    if first is None:
         raise ApplicationError(_("The file is empty."), field="file")
-    headers = [_HEADER_LOOKUP.get(str(h or "").strip().lower()) for h in table[0]]
+    headers = [_HEADER_LOOKUP.get(str(h or "").strip().lower()) for h in first]
     if "name" not in headers or "vin" not in headers and "mobile" not in headers:
         raise ApplicationError(
             _("The first row must name the columns; at least 姓名 and 手机 or VIN."), field="file"
         )
     rows = []
-    for values in table[1:]:
+    for values in lines:
         if not any(v not in (None, "") for v in values):
             continue
+        if len(rows) == MAX_ROWS:
+            raise ApplicationError(_("At most %(count)d rows per file.") % {"count": MAX_ROWS}, field="file")
         rows.append({key: _text(value) for key, value in zip(headers, values, strict=False) if key})
-    if len(rows) > MAX_ROWS:
-        raise ApplicationError(_("At most %(count)d rows per file.") % {"count": MAX_ROWS}, field="file")
     return rows
 
 
@@ -136,6 +143,29 @@ def _date(text: str) -> datetime.date | None:
     raise ValidationError(_("“%(value)s” is not a date (2024-05-01)."), params={"value": text})
 
 
+MAX_MILEAGE = 2_000_000  # km; an odometer beyond this is a typing error
+
+
+def _mileage(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        value = None
+    if (
+        value is None
+        or not value.is_finite()
+        or value != value.to_integral_value()
+        or not 0 <= value <= MAX_MILEAGE
+    ):
+        raise ValidationError(
+            _("Mileage “%(value)s” is not a whole number of kilometres from 0 to 2,000,000."),
+            params={"value": text},
+        )
+    return int(value)
+
+
 def _customer_data(row: dict) -> dict:
     return {
         "name": row.get("name", ""),
@@ -154,11 +184,6 @@ def _customer_data(row: dict) -> dict:
 
 
 def _vehicle_data(row: dict) -> dict:
-    mileage = row.get("purchase_mileage", "")
-    try:
-        mileage_value = int(Decimal(mileage)) if mileage else None
-    except InvalidOperation:
-        raise ValidationError(_("Mileage “%(value)s” is not a number."), params={"value": mileage}) from None
     return {
         "plate": row.get("plate", ""),
         "vin": row.get("vin", ""),
@@ -168,7 +193,7 @@ def _vehicle_data(row: dict) -> dict:
         "engine_no": row.get("engine_no", ""),
         "body_colour": row.get("body_colour", ""),
         "purchase_date": _date(row.get("purchase_date", "")),
-        "purchase_mileage": mileage_value,
+        "purchase_mileage": _mileage(row.get("purchase_mileage", "")),
         "insurance_expiry": _date(row.get("insurance_expiry", "")),
         "inspection_due": _date(row.get("inspection_due", "")),
     }
@@ -190,30 +215,51 @@ def _messages(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _customer_key(row: dict) -> str:
-    mobile = row.get("mobile", "")
+def _mobile(row: dict) -> str:
     try:
-        return "m:" + clean_mobile(mobile) if mobile else "n:" + row.get("name", "")
+        return clean_mobile(row["mobile"]) if row.get("mobile") else ""
     except ValidationError:
-        return "n:" + row.get("name", "")
+        return ""
 
 
 def check_rows(*, store: Store, rows: list[dict]) -> Preview:
-    """Every row checked as the forms would check it, against the file and the store's files."""
+    """Every row checked as the forms would check it, against the file and the store's files.
+
+    Rows with the same mobile are one customer with several vehicles, so they must carry the
+    same name; a row without a mobile is a customer of its own (two 张伟 are two people)."""
     preview = Preview(rows=rows)
+    mobiles = {m for m in (_mobile(row) for row in rows) if m}
+    on_file = dict(Customer.objects.filter(store=store, mobile__in=mobiles).values_list("mobile", "name"))
+    vins = {normalise_code(row.get("vin", "")) for row in rows if row.get("vin")}
+    vins_on_file = set(Vehicle.objects.filter(store=store, vin__in=vins).values_list("vin", flat=True))
+    first_row_of_mobile: dict[str, tuple[int, str]] = {}
     seen_vins: dict[str, int] = {}
-    customers_seen: set[str] = set()
-    existing_mobiles = set()
     for number, row in enumerate(rows, start=2):  # row 1 holds the headers
         try:
             customer = Customer(store=store, **_customer_data(row))
             customer.full_clean(exclude=["code", "tier"], validate_constraints=False)
-            key = _customer_key(row)
-            if customer.mobile and Customer.objects.filter(store=store, mobile=customer.mobile).exists():
-                existing_mobiles.add(customer.mobile)
-            elif key not in customers_seen:
+            if customer.mobile in on_file:
+                if on_file[customer.mobile] != customer.name:
+                    raise ValidationError(
+                        _("Mobile %(mobile)s is on file for %(name)s, not %(other)s."),
+                        params={
+                            "mobile": customer.mobile,
+                            "name": on_file[customer.mobile],
+                            "other": customer.name,
+                        },
+                    )
+                preview.attached += 1
+            elif customer.mobile in first_row_of_mobile:
+                first_row, first_name = first_row_of_mobile[customer.mobile]
+                if first_name != customer.name:
+                    raise ValidationError(
+                        _("Mobile %(mobile)s is also in row %(row)d, for %(name)s."),
+                        params={"mobile": customer.mobile, "row": first_row, "name": first_name},
+                    )
+            else:
                 preview.customers += 1
-            customers_seen.add(key)
+                if customer.mobile:
+                    first_row_of_mobile[customer.mobile] = (number, customer.name)
             if row.get("vin"):
                 vehicle = Vehicle(store=store, owner=customer, **_vehicle_data(row))
                 vehicle.full_clean(exclude=["file_no", "owner"], validate_constraints=False)
@@ -223,7 +269,7 @@ def check_rows(*, store: Store, rows: list[dict]) -> Preview:
                         params={"vin": vehicle.vin, "row": seen_vins[vehicle.vin]},
                     )
                 seen_vins[vehicle.vin] = number
-                if Vehicle.objects.filter(store=store, vin=vehicle.vin).exists():
+                if vehicle.vin in vins_on_file:
                     raise ValidationError(_("VIN %(vin)s is already on file."), params={"vin": vehicle.vin})
                 preview.vehicles += 1
         except ValidationError as error:
@@ -238,7 +284,12 @@ def import_preview(
     rows = read_table(filename, content)
     preview = check_rows(store=store, rows=rows)
     batch = ImportBatch.objects.create(
-        store=store, created_by=actor, filename=filename[:200], rows=rows, problems=preview.problems
+        store=store,
+        created_by=actor,
+        filename=filename[:200],
+        rows=rows,
+        problems=preview.problems,
+        summary=preview.summary(),
     )
     return batch, preview
 
@@ -254,22 +305,19 @@ def import_confirm(*, actor: User, batch: ImportBatch) -> ImportBatch:
         raise ApplicationError(
             _("Correct the rows listed in the file and upload it again; nothing was imported.")
         )
-    customers: dict[str, Customer] = {}
+    by_mobile: dict[str, Customer] = {}
     created_customers = created_vehicles = 0
     for number, row in enumerate(batch.rows, start=2):
         try:
-            key = _customer_key(row)
-            customer = customers.get(key)
+            mobile = _mobile(row)
+            customer = by_mobile.get(mobile) if mobile else None
+            if customer is None and mobile:
+                customer = Customer.objects.filter(store=batch.store, mobile=mobile).first()
             if customer is None:
-                data = _customer_data(row)
-                mobile = clean_mobile(data["mobile"]) if data["mobile"] else ""
-                customer = (
-                    Customer.objects.filter(store=batch.store, mobile=mobile).first() if mobile else None
-                )
-                if customer is None:
-                    customer = customer_create(actor=actor, store=batch.store, data=data)
-                    created_customers += 1
-                customers[key] = customer
+                customer = customer_create(actor=actor, store=batch.store, data=_customer_data(row))
+                created_customers += 1
+            if mobile:
+                by_mobile[mobile] = customer
             if row.get("vin"):
                 vehicle_create(actor=actor, store=batch.store, data={**_vehicle_data(row), "owner": customer})
                 created_vehicles += 1

@@ -509,6 +509,7 @@ class ImportBatch(BaseModel):
     filename = models.CharField(_("file"), max_length=200)
     rows = models.JSONField(default=list)
     problems = models.JSONField(default=list)
+    summary = models.JSONField(default=dict)  # what the preview counted: new customers, vehicles, attached
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED)
     customers_created = models.PositiveIntegerField(default=0)
     vehicles_created = models.PositiveIntegerField(default=0)

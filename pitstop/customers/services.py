@@ -79,6 +79,7 @@ VEHICLE_FIELDS = [
     "driver",
     "notes",
 ]
+MAX_MILEAGE = 2_000_000  # km; anything above is a typing error (and overflows the column)
 TIER_FIELDS = [
     "code",
     "name",
@@ -355,18 +356,38 @@ def vehicle_record_mileage(
     reference: str = "",
     reason: str = "",
 ) -> MileageReading:
-    """A new odometer reading. Lower than the last one only with a reason (odometer replaced,
-    earlier typing error); the last mileage on the vehicle follows the newest reading."""
-    if mileage is None or mileage < 0:
-        raise ApplicationError(_("Mileage must be zero or more."), field="mileage")
+    """A new odometer reading, dated today or earlier. It must fit between the readings before
+    and after it in time unless a reason is given (odometer replaced, an earlier typing error);
+    the vehicle's last mileage follows the newest reading. Every reading is in the trail."""
+    if mileage is None or not 0 <= mileage <= MAX_MILEAGE:
+        raise ApplicationError(_("Mileage must be between 0 and 2,000,000 km."), field="mileage")
+    if read_on > timezone.localdate():
+        raise ApplicationError(_("A reading cannot be dated in the future."), field="read_on")
     locked = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-    if locked.current_mileage is not None and mileage < locked.current_mileage and not reason.strip():
-        raise ApplicationError(
-            _("%(new)s km is lower than the last reading (%(last)s km). Give a reason to record it.")
-            % {"new": mileage, "last": locked.current_mileage},
-            field="mileage",
-            code="mileage_lower",
-        )
+    readings = locked.mileage_readings.order_by("read_on", "id")
+    earlier = readings.filter(read_on__lte=read_on).last()
+    later = readings.filter(read_on__gt=read_on).first()
+    if not reason.strip():
+        if earlier is not None and mileage < earlier.mileage:
+            raise ApplicationError(
+                _(
+                    "%(new)s km is lower than the reading of %(date)s (%(last)s km). "
+                    "Give a reason to record it."
+                )
+                % {"new": mileage, "date": earlier.read_on, "last": earlier.mileage},
+                field="mileage",
+                code="mileage_lower",
+            )
+        if later is not None and mileage > later.mileage:
+            raise ApplicationError(
+                _(
+                    "%(new)s km is higher than the later reading of %(date)s (%(next)s km). "
+                    "Give a reason to record it."
+                )
+                % {"new": mileage, "date": later.read_on, "next": later.mileage},
+                field="mileage",
+                code="mileage_higher",
+            )
     reading = MileageReading.objects.create(
         vehicle=locked,
         mileage=mileage,
@@ -376,19 +397,19 @@ def vehicle_record_mileage(
         recorded_by=actor if actor and actor.pk else None,
         note=reason[:200],
     )
+    before = {"current_mileage": locked.current_mileage}
     newest = locked.mileage_readings.order_by("-read_on", "-id").first()
-    if newest is not None and locked.current_mileage != newest.mileage:
-        before = {"current_mileage": locked.current_mileage}
+    if locked.current_mileage != newest.mileage:
         locked.current_mileage = newest.mileage
         locked.save(update_fields=["current_mileage", "updated_at"])
-        audit_record(
-            actor=actor,
-            instance=locked,
-            action="update",
-            before=before,
-            after={"current_mileage": locked.current_mileage},
-            note=reason,
-        )
+    audit_record(
+        actor=actor,
+        instance=locked,
+        action="update",
+        before=before,
+        after={"current_mileage": locked.current_mileage},
+        note=f"{_('mileage reading')} {read_on} {mileage} km {reason}".strip(),
+    )
     return reading
 
 

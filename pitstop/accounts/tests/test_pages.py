@@ -114,3 +114,38 @@ def test_role_changes_in_the_admin_are_audited_and_shown(client, hq_store, make_
     )
     page = client.get(f"/admin/accounts/role/{role.pk}/change/").content.decode()
     assert "变更记录" in page and admin_user.full_name in page
+
+
+def test_store_access_given_in_the_admin_is_recorded(client, hq_store, store_a, store_b, make_staff):
+    from pitstop.accounts.models import Membership, Role
+
+    admin_user = make_staff("admin", hq_store, is_staff=True)
+    clerk = make_staff("cashier", store_a)
+    client.force_login(admin_user)
+    membership = Membership.objects.get(user=clerk)
+    form = {
+        "username": clerk.username,
+        "full_name": clerk.full_name,
+        "mobile": "",
+        "email": "",
+        "language": "zh-hans",
+        "is_active": "on",
+        "memberships-TOTAL_FORMS": "2",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": str(membership.pk),
+        "memberships-0-user": str(clerk.pk),
+        "memberships-0-store": str(store_a.pk),
+        "memberships-0-role": str(Role.objects.get(code="cashier").pk),
+        "memberships-1-user": str(clerk.pk),
+        "memberships-1-store": str(store_b.pk),
+        "memberships-1-role": str(Role.objects.get(code="store_manager").pk),
+        "is_superuser": "on",
+    }
+    response = client.post(f"/admin/accounts/user/{clerk.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    grant = AuditEntry.objects.get(object_id=str(clerk.pk), action="grant", actor=admin_user)
+    assert grant.changes == {"SH01": [None, "store_manager"]}
+    clerk.refresh_from_db()
+    assert not clerk.is_superuser  # an administrator role cannot make superusers

@@ -93,3 +93,57 @@ def test_export_to_excel_masks_for_roles_without_personal_data(login, care_agent
 
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[1][2] == "138****5678"
+
+
+def test_odd_mileage_is_a_row_problem_not_a_crash(login, manager, store_a):
+    client = login(manager)
+    header = "姓名,手机,VIN,购车里程\n"
+    rows = "".join(
+        f"客户{i},1380000000{i},{make_vin(i + 1)},{km}\n"
+        for i, km in enumerate(["NaN", "Infinity", "1e999999999", "12.9", "-5", "12,000"])
+    )
+    upload = SimpleUploadedFile("m.csv", (header + rows).encode(), content_type="text/csv")
+    response = client.post(reverse("customers:import_upload"), {"file": upload})
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert [p["row"] for p in batch.problems] == [2, 3, 4, 5, 6]  # 12,000 km is fine
+
+
+def test_people_are_not_merged_by_name_and_a_shared_mobile_needs_one_name(login, manager, store_a):
+    CustomerFactory(store=store_a, name="李娜", mobile="13800000009")
+    client = login(manager)
+    rows = (
+        f"张伟,,京A11111,{make_vin(1)},大众,\n"
+        f"张伟,,京A22222,{make_vin(2)},大众,\n"
+        f"王芳,13800000002,京A33333,{make_vin(3)},大众,\n"
+        f"王芳芳,13800000002,京A44444,{make_vin(4)},大众,\n"
+        f"李娜娜,13800000009,京A55555,{make_vin(5)},大众,\n"
+        f"李娜,13800000009,京A66666,{make_vin(6)},大众,\n"
+    )
+    client.post(reverse("customers:import_upload"), {"file": _csv(rows)})
+    batch = ImportBatch.objects.get()
+    assert [p["row"] for p in batch.problems] == [5, 6]
+    assert "王芳" in batch.problems[0]["message"] and "李娜" in batch.problems[1]["message"]
+    assert batch.summary == {"customers": 3, "vehicles": 4, "attached": 1}  # refused rows add nothing
+
+
+def test_two_customers_without_mobile_stay_two(login, manager, store_a):
+    client = login(manager)
+    rows = f"张伟,,京A11111,{make_vin(1)},大众,\n张伟,,京A22222,{make_vin(2)},大众,\n"
+    client.post(reverse("customers:import_upload"), {"file": _csv(rows)})
+    client.post(reverse("customers:import_confirm", args=[ImportBatch.objects.get().pk]))
+    assert Customer.objects.filter(name="张伟").count() == 2
+
+
+def test_a_file_over_the_limit_is_refused_whole(login, manager, store_a, settings):
+    from pitstop.customers import importing
+
+    original = importing.MAX_ROWS
+    importing.MAX_ROWS = 3
+    try:
+        rows = "".join(f"客户{i},1380000000{i},,,,\n" for i in range(4))
+        response = login(manager).post(reverse("customers:import_upload"), {"file": _csv(rows)})
+    finally:
+        importing.MAX_ROWS = original
+    assert response.status_code == 400 and "最多 3 行" in response.content.decode()
+    assert not ImportBatch.objects.exists()

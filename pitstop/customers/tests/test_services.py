@@ -177,3 +177,31 @@ def test_update_records_before_and_after(store_a, advisor):
     services.customer_update(actor=advisor, customer=customer, data={"address": "北京市朝阳区建国路1号"})
     entry = AuditEntry.objects.get(object_id=str(customer.pk), action="update")
     assert entry.changes == {"address": ["", "北京市朝阳区建国路1号"]}
+
+
+def test_mileage_readings_fit_their_place_in_time(store_a, advisor):
+    from django.utils import timezone
+
+    vehicle = services.vehicle_create(
+        actor=advisor, store=store_a, data={"vin": make_vin(10), "owner": CustomerFactory(store=store_a)}
+    )
+    today = timezone.localdate()
+    with pytest.raises(ApplicationError) as error:
+        services.vehicle_record_mileage(
+            actor=advisor, vehicle=vehicle, mileage=10000, read_on=today + datetime.timedelta(days=1)
+        )
+    assert error.value.field == "read_on"
+    with pytest.raises(ApplicationError):
+        services.vehicle_record_mileage(actor=advisor, vehicle=vehicle, mileage=3_000_000_000, read_on=today)
+    services.vehicle_record_mileage(actor=advisor, vehicle=vehicle, mileage=50000, read_on=today)
+    services.vehicle_record_mileage(
+        actor=advisor, vehicle=vehicle, mileage=20000, read_on=today - datetime.timedelta(days=365)
+    )  # a late entry of an old visit
+    with pytest.raises(ApplicationError) as error:
+        services.vehicle_record_mileage(
+            actor=advisor, vehicle=vehicle, mileage=60000, read_on=today - datetime.timedelta(days=100)
+        )
+    assert error.value.code == "mileage_higher"
+    vehicle.refresh_from_db()
+    assert vehicle.current_mileage == 50000
+    assert AuditEntry.objects.filter(object_id=str(vehicle.pk), note__contains="km").count() == 2

@@ -176,12 +176,15 @@ def test_pages_make_a_fixed_number_of_queries(login, advisor, store_a):
 
 
 def test_vehicle_page_records_mileage_and_refuses_a_lower_one_without_reason(login, advisor, store_a):
-    vehicle = VehicleFactory(owner=CustomerFactory(store=store_a), current_mileage=20000)
+    from pitstop.customers.services import vehicle_record_mileage
+
+    vehicle = VehicleFactory(owner=CustomerFactory(store=store_a))
+    vehicle_record_mileage(actor=advisor, vehicle=vehicle, mileage=20000, read_on=datetime.date(2026, 10, 1))
     client = login(advisor)
     url = reverse("customers:vehicle_add_mileage", args=[vehicle.pk])
     response = client.post(url, {"mileage": "15000", "read_on": "2026-11-01"}, follow=True)
-    assert "低于上次记录" in response.content.decode()
-    assert not vehicle.mileage_readings.exists()
+    assert "15000 公里低于 2026-10-01 的记录" in response.content.decode()
+    assert vehicle.mileage_readings.count() == 1
     client.post(url, {"mileage": "15000", "read_on": "2026-11-01", "reason": "更换仪表"})
     vehicle.refresh_from_db()
     assert vehicle.current_mileage == 15000
