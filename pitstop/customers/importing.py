@@ -22,7 +22,10 @@ from pitstop.core.text import normalise_code
 from .models import Customer, ImportBatch, Vehicle
 from .services import customer_create, vehicle_create
 
-MAX_ROWS = 5000
+# A file is imported within one request, at about 15 ms a row on SQLite and 40 ms on
+# PostgreSQL (every row goes through the services and the audit trail); larger lists are
+# uploaded in several files.
+MAX_ROWS = 2000
 
 # Column headers a shop's old system may use, Chinese and English, mapped to our fields.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -237,7 +240,7 @@ def check_rows(*, store: Store, rows: list[dict]) -> Preview:
     for number, row in enumerate(rows, start=2):  # row 1 holds the headers
         try:
             customer = Customer(store=store, **_customer_data(row))
-            customer.full_clean(exclude=["code", "tier"], validate_constraints=False)
+            customer.full_clean(exclude=["code", "tier", "store"], validate_constraints=False)
             if customer.mobile in on_file:
                 if on_file[customer.mobile] != customer.name:
                     raise ValidationError(
@@ -262,7 +265,7 @@ def check_rows(*, store: Store, rows: list[dict]) -> Preview:
                     first_row_of_mobile[customer.mobile] = (number, customer.name)
             if row.get("vin"):
                 vehicle = Vehicle(store=store, owner=customer, **_vehicle_data(row))
-                vehicle.full_clean(exclude=["file_no", "owner"], validate_constraints=False)
+                vehicle.full_clean(exclude=["file_no", "owner", "store"], validate_constraints=False)
                 if vehicle.vin in seen_vins:
                     raise ValidationError(
                         _("VIN %(vin)s is also in row %(row)d."),

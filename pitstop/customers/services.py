@@ -114,6 +114,11 @@ _TEXT_FIELDS = {
 }
 
 
+# Related records a service receives as objects (and checks with _check_same_store); full_clean
+# would otherwise query each of them again to see that it exists.
+_HELD = ["store", "tier", "owner", "user", "driver", "created_by"]
+
+
 def _check_same_store(store: Store, **related) -> None:
     for field, obj in related.items():
         if obj is not None and obj.store_id != store.pk:
@@ -191,7 +196,7 @@ def customer_create(
     if customer.tier is None:
         customer.tier = CustomerTier.objects.filter(store=store, is_default=True).first()
     _check_same_store(store, tier=customer.tier)
-    customer.full_clean(exclude=["code"], validate_constraints=False)
+    customer.full_clean(exclude=["code", *_HELD], validate_constraints=False)
     _customer_duplicate(customer)
     if customer.marketing_consent:
         customer.marketing_consent_at = timezone.now()
@@ -211,7 +216,7 @@ def customer_update(
     had_consent = customer.marketing_consent
     _apply(customer, data, CUSTOMER_FIELDS)
     _check_same_store(customer.store, tier=customer.tier)
-    customer.full_clean(validate_constraints=False)
+    customer.full_clean(exclude=_HELD, validate_constraints=False)
     _customer_duplicate(customer)
     if customer.marketing_consent and not had_consent:
         customer.marketing_consent_at = timezone.now()
@@ -259,7 +264,7 @@ def vehicle_create(*, actor: User | None, store: Store, data: dict[str, Any]) ->
     if vehicle.owner_id is None:
         raise ApplicationError(_("A vehicle needs an owner."), field="owner")
     _check_same_store(store, owner=vehicle.owner, user=vehicle.user, driver=vehicle.driver)
-    vehicle.full_clean(exclude=["file_no"], validate_constraints=False)
+    vehicle.full_clean(exclude=["file_no", *_HELD], validate_constraints=False)
     _vehicle_duplicate(vehicle)
     vehicle.file_no = next_code("CL", store.code)
     _save_unique(vehicle, _vehicle_duplicate)
@@ -280,7 +285,7 @@ def vehicle_update(
     if vehicle.owner_id is None:
         raise ApplicationError(_("A vehicle needs an owner."), field="owner")
     _check_same_store(vehicle.store, owner=vehicle.owner, user=vehicle.user, driver=vehicle.driver)
-    vehicle.full_clean(validate_constraints=False)
+    vehicle.full_clean(exclude=_HELD, validate_constraints=False)
     _vehicle_duplicate(vehicle)
     _save_unique(vehicle, _vehicle_duplicate)
     for role, old_id in old_parties.items():
