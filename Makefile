@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
-	$(PY) manage.py migrate --no-input -v 0
+# Static files are collected again only when they (or the installed packages) changed.
+STATIC_STAMP := var/static/.collected
+$(STATIC_STAMP): $(STAMP) $(shell find pitstop/static -type f 2>/dev/null)
 	$(PY) manage.py collectstatic --no-input -v 0
-	$(PY) manage.py load_demo
+	@touch $(STATIC_STAMP)
+
+run: install $(STATIC_STAMP)
+	$(PY) manage.py prepare_demo
 	@echo
 	@echo "Pitstop is serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads 2 \

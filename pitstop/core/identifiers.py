@@ -188,6 +188,7 @@ def clean_credit_code(value: str) -> str:
         ) from None
 
 
+# Field validators; the early migrations of customers refer to them by name.
 def validate_mobile(value: str) -> None:
     clean_mobile(value)
 

@@ -214,7 +214,7 @@ def _messages(error: ValidationError) -> str:
                 except Exception:
                     continue
             parts.append(f"{label}: {' '.join(errors)}")
-        return "; ".join(parts)
+        return " ".join(parts)
     return " ".join(error.messages)
 
 

@@ -18,8 +18,6 @@ from pitstop.core.identifiers import (
     clean_vin,
     plate_kind,
     validate_landline,
-    validate_mobile,
-    validate_plate,
     vin_check_digit,
     vin_model_year,
 )
@@ -139,7 +137,7 @@ class Customer(BaseModel):
     customer_type = models.CharField(
         _("customer type"), max_length=12, choices=CustomerType.choices, default=CustomerType.PRIVATE
     )
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)  # checked and normalised in clean()
     mobile_reversed = models.CharField(max_length=11, editable=False)
     home_phone = models.CharField(_("home phone"), max_length=30, blank=True, validators=[validate_landline])
     office_phone = models.CharField(
@@ -292,7 +290,7 @@ class Vehicle(BaseModel):
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
     file_no = models.CharField(_("file no."), max_length=32, editable=False)
-    plate = models.CharField(_("plate"), max_length=10, blank=True, validators=[validate_plate])
+    plate = models.CharField(_("plate"), max_length=10, blank=True)  # checked and normalised in clean()
     plate_kind = models.CharField(max_length=20, blank=True, editable=False)
     vin = models.CharField(_("VIN"), max_length=17)
     vin_reversed = models.CharField(max_length=17, editable=False)

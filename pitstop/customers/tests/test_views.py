@@ -205,3 +205,19 @@ def test_vehicle_page_changes_the_owner_by_code_and_keeps_history(login, advisor
     assert vehicle.owner == buyer
     page = client.get(reverse("customers:vehicle_detail", args=[vehicle.pk])).content.decode()
     assert "2026-11-20" in page and "过户" in page
+
+
+def test_a_bad_mobile_is_reported_once_next_to_its_field(login, advisor, store_a):
+    response = login(advisor).post(
+        reverse("customers:customer_create"),
+        {
+            "kind": "person",
+            "name": "赵敏",
+            "mobile": "12345",
+            "customer_type": "private",
+            "source": "walk_in",
+        },
+    )
+    assert response.status_code == 400
+    assert response.content.decode().count("不是有效的大陆手机号") == 1
+    assert not Customer.objects.exists()
