@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "pitstop.core",
     "pitstop.accounts",
     "pitstop.customers",
+    "pitstop.parts",
 ]
 
 MIDDLEWARE = [

@@ -39,20 +39,38 @@ _MANAGE_FILES = _WRITE_FILES + [
     "core.view_auditentry",
 ]
 
+# Parts: everyone who works on cars may look stock up; the warehouse changes it.
+_READ_PARTS = ["parts.view_part", "parts.view_warehouse", "parts.view_stocklevel"]
+_KEEP_PARTS = _READ_PARTS + [
+    "parts.add_part",
+    "parts.change_part",
+    "parts.view_stockmovement",
+    "parts.add_stockmovement",
+    "parts.view_reservation",
+    "parts.add_reservation",
+    "parts.change_reservation",
+]
+
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
-    "advisor": _WRITE_FILES + ["customers.view_personal_data"],
-    "dispatcher": _READ_FILES,
-    "technician": _READ_FILES,
-    "team_leader": _READ_FILES,
-    "qc_inspector": _READ_FILES,
-    "warehouse": _READ_FILES,
-    "cashier": _READ_FILES,
+    "advisor": _WRITE_FILES + ["customers.view_personal_data"] + _READ_PARTS,
+    "dispatcher": _READ_FILES + _READ_PARTS,
+    "technician": _READ_FILES + _READ_PARTS,
+    "team_leader": _READ_FILES + _READ_PARTS,
+    "qc_inspector": _READ_FILES + _READ_PARTS,
+    "warehouse": _READ_FILES + _KEEP_PARTS,
+    "cashier": _READ_FILES + _READ_PARTS,
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES,
-    "store_manager": _MANAGE_FILES,
-    "hq": _READ_FILES + ["customers.export_customer", "core.view_auditentry"],
+    "store_manager": _MANAGE_FILES + _KEEP_PARTS,
+    "hq": _READ_FILES + _READ_PARTS + ["customers.export_customer", "core.view_auditentry"],
     "admin": _MANAGE_FILES
+    + _KEEP_PARTS
     + [
+        "parts.view_partcategory",
+        "parts.add_partcategory",
+        "parts.change_partcategory",
+        "parts.add_warehouse",
+        "parts.change_warehouse",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

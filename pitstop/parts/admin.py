@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from pitstop.core.admin import AuditedAdmin
+
+from .models import Part, PartCategory, Warehouse
+
+
+@admin.register(PartCategory)
+class PartCategoryAdmin(AuditedAdmin):
+    audit_fields = ["code", "name", "parent"]
+    fields = audit_fields
+    list_display = ["code", "__str__"]
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(AuditedAdmin):
+    audit_fields = ["store", "code", "name", "kind", "is_active"]
+    fields = audit_fields
+    list_display = ["store", "code", "name", "kind", "is_active"]
+    list_filter = ["store", "kind"]
+
+
+@admin.register(Part)
+class PartAdmin(AuditedAdmin):
+    audit_fields = [
+        "code",
+        "name",
+        "brand",
+        "category",
+        "packaging",
+        "origin",
+        "quality",
+        "place_of_origin",
+        "use",
+        "fits_models",
+        "unit",
+        "barcode",
+        "default_bin",
+        "cost_price",
+        "sale_price",
+        "is_active",
+    ]
+    fields = audit_fields
+    list_display = ["code", "name", "brand", "unit", "sale_price", "is_active"]
+    search_fields = ["code", "name", "barcode"]
+    list_filter = ["quality", "origin", "category"]
+
+    def save_model(self, request, obj, form, change):
+        from pitstop.core.text import pinyin_initials
+
+        obj.name_initials = pinyin_initials(obj.name)
+        super().save_model(request, obj, form, change)
