@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from pitstop.customers import api as customers_api
+from pitstop.parts import api as parts_api
 
 
 class TokenView(ObtainAuthToken):
@@ -18,6 +19,11 @@ class TokenView(ObtainAuthToken):
 router = DefaultRouter()
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("vehicles", customers_api.VehicleViewSet, basename="vehicle")
+router.register("parts", parts_api.PartViewSet, basename="part")
+router.register("warehouses", parts_api.WarehouseViewSet, basename="warehouse")
+router.register("stock-levels", parts_api.StockLevelViewSet, basename="stock-level")
+router.register("stock-movements", parts_api.StockMovementViewSet, basename="stock-movement")
+router.register("stock-issues", parts_api.StockIssueViewSet, basename="stock-issue")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -10,8 +10,12 @@ from rest_framework.test import APIClient
 
 from pitstop.customers.models import ImportBatch
 from pitstop.customers.tests.factories import CustomerFactory, TierFactory, VehicleFactory
+from pitstop.parts.services import Reference, stock_receive
+from pitstop.parts.tests.factories import PartFactory, WarehouseFactory
 
-MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9"]
+MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9", "甲店配件库", "WO-ISOLATED"]
+# The parts catalogue is the chain's, shared by design: its records answer every store.
+SHARED = {"part-detail"}
 SKIPPED_NAMESPACES = {"admin"}  # the admin is only for staff accounts; checked separately below
 
 
@@ -40,7 +44,24 @@ def store_a_records(store_a, manager):
     batch = ImportBatch.objects.create(
         store=store_a, created_by=manager, filename="a.csv", rows=[{"name": MARKERS[0]}]
     )
-    return {"customer": customer, "vehicle": vehicle, "tier": tier, "batch": batch}
+    warehouse = WarehouseFactory(store=store_a, name=MARKERS[3])
+    part = PartFactory()
+    (movement,) = stock_receive(
+        actor=manager,
+        warehouse=warehouse,
+        lines=[(part, "3", "10")],
+        reference=Reference("work_order", 1, MARKERS[4]),
+    )
+    return {
+        "customer": customer,
+        "vehicle": vehicle,
+        "tier": tier,
+        "batch": batch,
+        "warehouse": warehouse,
+        "part": part,
+        "movement": movement,
+        "level": part.levels.get(),
+    }
 
 
 def records_for(name: str, records: dict) -> dict | None:
@@ -58,6 +79,10 @@ def records_for(name: str, records: dict) -> dict | None:
         "customers:import_confirm": "batch",
         "customer-detail": "customer",
         "vehicle-detail": "vehicle",
+        "part-detail": "part",
+        "warehouse-detail": "warehouse",
+        "stock-level-detail": "level",
+        "stock-movement-detail": "movement",
     }
     key = by_name.get(name)
     return {"pk": records[key].pk} if key else None
@@ -89,7 +114,7 @@ def test_every_url_refuses_another_stores_records(client, store_a_records, store
             client.force_login(intruder)  # the walk passes "log out" too
             response = getattr(caller, method)(url, {"q": "9Z9"} if method == "get" else {})
             body = response.content.decode(errors="replace")
-            if wanted:
+            if wanted and name not in SHARED:
                 assert response.status_code in (403, 404, 405), (method, url, response.status_code)
             else:
                 assert response.status_code < 500, (method, url, response.status_code)
@@ -152,3 +177,20 @@ def test_admin_is_closed_to_store_roles(client, store_a_records, store_b, make_s
     tier = store_a_records["tier"]
     response = client.get(f"/admin/customers/customertier/{tier.pk}/change/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_stock_of_another_store_is_invisible_and_untouchable(store_a_records, store_b, make_staff):
+    intruder = make_staff("store_manager", store_b)
+    api = APIClient()
+    api.force_authenticate(intruder)
+    assert api.get("/api/v1/stock-levels/").json()["count"] == 0
+    assert api.get("/api/v1/stock-movements/").json()["count"] == 0
+    assert api.get("/api/v1/warehouses/").json()["count"] == 0
+    part = store_a_records["part"]
+    response = api.post(
+        "/api/v1/stock-issues/",
+        {"warehouse": store_a_records["warehouse"].pk, "lines": [{"part": part.pk, "quantity": "1"}]},
+        format="json",
+    )
+    assert response.status_code == 400 and "warehouse" in response.json()
+    assert part.levels.get().on_hand == 3

@@ -1,0 +1,45 @@
+"""Reads of parts and stock, scoped: the catalogue is shared by the chain; stock, warehouses
+and movements belong to a store."""
+
+from django.db.models import Q, QuerySet
+
+from pitstop.accounts.models import Store
+from pitstop.core.scoping import scoped
+from pitstop.core.text import normalise_code
+
+from .models import Part, StockLevel, StockMovement, Warehouse
+
+VIEW_STOCK = "parts.view_stocklevel"
+VIEW_MOVEMENTS = "parts.view_stockmovement"
+
+
+def parts_matching(query: str) -> QuerySet[Part]:
+    """By code, barcode, name, pinyin initials of the name, or a model it fits."""
+    text = (query or "").strip()
+    parts = Part.objects.filter(is_active=True)
+    if not text:
+        return parts
+    code = normalise_code(text)
+    return parts.filter(
+        Q(code__istartswith=code)
+        | Q(barcode=text)
+        | Q(name__icontains=text)
+        | Q(name_initials__startswith=text.lower())
+        | Q(fits_models__icontains=text)
+    )
+
+
+def warehouses_for(user, store: Store | None = None) -> QuerySet[Warehouse]:
+    return scoped(Warehouse.objects.all(), user, "parts.view_warehouse", store=store).select_related("store")
+
+
+def levels_for(user, store: Store | None = None) -> QuerySet[StockLevel]:
+    return scoped(
+        StockLevel.objects.all(), user, VIEW_STOCK, store_field="warehouse__store_id", store=store
+    ).select_related("part", "warehouse")
+
+
+def movements_for(user, store: Store | None = None) -> QuerySet[StockMovement]:
+    return scoped(StockMovement.objects.all(), user, VIEW_MOVEMENTS, store=store).select_related(
+        "part", "warehouse", "created_by"
+    )
