@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "pitstop.accounts",
     "pitstop.customers",
     "pitstop.parts",
+    "pitstop.demo",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("pitstop.accounts.urls")),
     path("", include("pitstop.customers.urls")),
+    path("", include("pitstop.parts.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -15,7 +15,7 @@ from pitstop.parts.tests.factories import PartFactory, WarehouseFactory
 
 MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9", "甲店配件库", "WO-ISOLATED"]
 # The parts catalogue is the chain's, shared by design: its records answer every store.
-SHARED = {"part-detail"}
+SHARED = {"part-detail", "parts:part_detail"}
 SKIPPED_NAMESPACES = {"admin"}  # the admin is only for staff accounts; checked separately below
 
 
@@ -80,6 +80,7 @@ def records_for(name: str, records: dict) -> dict | None:
         "customer-detail": "customer",
         "vehicle-detail": "vehicle",
         "part-detail": "part",
+        "parts:part_detail": "part",
         "warehouse-detail": "warehouse",
         "stock-level-detail": "level",
         "stock-movement-detail": "movement",

@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand
 
 from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
+from pitstop.parts.demo import load_parts_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo shop once (HQ, two stores, one login per role, customers, vehicles)."
+    help = "Load the demo shop once (HQ, two stores, one login per role, customers, vehicles, parts)."
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true")
@@ -16,6 +17,13 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"demo loaded: {result['customers']} customers, {result['vehicles']} vehicles"
                 )
+            )
+        parts = (
+            load_parts_demo()
+        )  # each part of the demo loads once, so later modules add to an existing demo
+        if parts["created"]:
+            self.stdout.write(
+                self.style.SUCCESS(f"demo parts loaded: {parts['parts']} parts with opening stock")
             )
         if not quiet_logins:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")

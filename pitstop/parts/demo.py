@@ -1,0 +1,89 @@
+"""Demo parts: a parts store and an old-parts store in each demo store, a catalogue of common
+service parts, and opening balances. Loaded once, beside the customer demo."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from pitstop.accounts.models import Store
+from pitstop.core.text import pinyin_initials
+
+from .models import Part, PartCategory, StockMovement, Warehouse
+from .services import Reference, stock_receive
+
+CATEGORIES = [
+    ("01", "保养件", [("0101", "滤清器"), ("0102", "油液")]),
+    ("02", "制动系统", [("0201", "刹车片"), ("0202", "刹车盘")]),
+    ("03", "电气", [("0301", "蓄电池"), ("0302", "灯泡"), ("0303", "火花塞")]),
+    ("04", "车身附件", [("0401", "雨刮")]),
+]
+# code, name, brand, sub-category, unit, cost, price, fits, opening quantity
+PARTS = [
+    ("06A115561B", "机油滤清器", "大众原厂", "0101", "个", "32.50", "58.00", "朗逸 帕萨特 速腾", 40),
+    ("1K0129620D", "空气滤清器", "大众原厂", "0101", "个", "45.00", "85.00", "朗逸 速腾 迈腾", 25),
+    ("5Q0819653", "空调滤清器", "大众原厂", "0101", "个", "38.00", "75.00", "途观L 迈腾", 30),
+    ("90915-YZZD2", "机油滤清器", "丰田原厂", "0101", "个", "28.00", "52.00", "卡罗拉 凯美瑞 RAV4荣放", 35),
+    ("17801-21050", "空气滤清器", "丰田原厂", "0101", "个", "52.00", "98.00", "卡罗拉 威驰", 18),
+    ("G 052 195 M4", "全合成机油 5W-40 4L", "大众原厂", "0102", "桶", "260.0000", "428.00", "大众全系", 24),
+    ("08880-83718", "全合成机油 0W-20 4L", "丰田原厂", "0102", "桶", "245.0000", "398.00", "丰田全系", 20),
+    ("G 055 025 A2", "制动液 DOT4 1L", "大众原厂", "0102", "瓶", "48.00", "95.00", "大众全系", 16),
+    ("3Q0698151A", "前刹车片", "大众原厂", "0201", "套", "310.00", "560.00", "迈腾 途观L", 8),
+    ("04465-06090", "前刹车片", "丰田原厂", "0201", "套", "285.00", "520.00", "凯美瑞 亚洲龙", 6),
+    ("0986AB1234", "前刹车片", "博世", "0201", "套", "168.00", "320.00", "朗逸 速腾 卡罗拉", 12),
+    ("5Q0615301F", "前刹车盘", "大众原厂", "0202", "个", "420.00", "760.00", "迈腾 途观L", 4),
+    ("6-QW-60", "蓄电池 60Ah", "瓦尔塔", "0301", "个", "420.00", "680.00", "通用", 6),
+    ("N10320101", "前大灯灯泡 H7", "欧司朗", "0302", "个", "35.00", "68.00", "通用", 20),
+    ("101905601F", "火花塞", "NGK", "0303", "个", "42.00", "78.00", "大众 EA211", 48),
+    ("5G1998002", "雨刮片（对）", "博世", "0401", "对", "88.00", "168.00", "朗逸 速腾 帕萨特", 15),
+]
+
+
+def parts_demo_present() -> bool:
+    return Part.objects.exists()
+
+
+@transaction.atomic
+def load_parts_demo() -> dict:
+    if parts_demo_present():
+        return {"created": False}
+    subcategories = {}
+    for code, name, children in CATEGORIES:
+        parent = PartCategory.objects.create(code=code, name=name)
+        for child_code, child_name in children:
+            subcategories[child_code] = PartCategory.objects.create(
+                code=child_code, name=child_name, parent=parent
+            )
+    parts = []
+    for code, name, brand, sub, unit, cost, price, fits, _qty in PARTS:
+        parts.append(
+            Part.objects.create(
+                code=code,
+                name=name,
+                name_initials=pinyin_initials(name),
+                brand=brand,
+                category=subcategories[sub],
+                unit=unit,
+                cost_price=Decimal(cost),
+                sale_price=Decimal(price),
+                fits_models=fits,
+                quality=Part.Quality.GENUINE if "原厂" in brand else Part.Quality.AFTERMARKET,
+                default_bin=f"A-{len(parts) // 4 + 1:02d}-{len(parts) % 4 + 1}",
+            )
+        )
+    for store in Store.objects.filter(is_headquarters=False, is_active=True).order_by("code"):
+        main = Warehouse.objects.create(store=store, code="PJ", name=f"{store.name}配件库")
+        Warehouse.objects.create(
+            store=store, code="JJ", name=f"{store.name}旧件库", kind=Warehouse.Kind.OLD_PARTS
+        )
+        stock_receive(
+            actor=None,
+            warehouse=main,
+            kind=StockMovement.Kind.OPENING,
+            reference=Reference("opening", None, "期初"),
+            lines=[(part, row[8], part.cost_price) for part, row in zip(parts, PARTS, strict=True)],
+        )
+        for level in main.levels.all():
+            level.min_level, level.max_level = Decimal(5), Decimal(40)
+            level.bin = level.part.default_bin
+            level.save(update_fields=["min_level", "max_level", "bin"])
+    return {"created": True, "parts": len(parts)}

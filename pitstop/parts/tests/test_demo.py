@@ -1,0 +1,16 @@
+from decimal import Decimal
+
+from django.core.management import call_command
+
+from pitstop.parts.models import Part, StockLevel, StockMovement
+
+
+def test_demo_shop_has_parts_in_stock_once(db):
+    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins")
+    assert Part.objects.count() == 16
+    levels = StockLevel.objects.filter(warehouse__store__code="BJ01", warehouse__code="PJ")
+    assert levels.count() == 16 and all(level.on_hand > 0 for level in levels)
+    assert sum(m.value for m in StockMovement.objects.filter(warehouse__store__code="BJ01")) == sum(
+        (level.value for level in levels), Decimal(0)
+    )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "parts"
+urlpatterns = [
+    path("parts/stock/", views.stock_list, name="stock_list"),
+    path("parts/<int:pk>/", views.part_detail, name="part_detail"),
+]
