@@ -24,7 +24,7 @@ def parts_matching(query: str) -> QuerySet[Part]:
         Q(code__istartswith=code)
         | Q(barcode=text)
         | Q(name__icontains=text)
-        | Q(name_initials__startswith=text.lower())
+        | Q(name_initials__contains=text.lower())  # 滤清器 (lqq) finds 机油滤清器 (jylqq)
         | Q(fits_models__icontains=text)
     )
 

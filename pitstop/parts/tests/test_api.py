@@ -92,7 +92,7 @@ def test_the_ledger_is_read_only_through_the_api(keeper, stocked):
     assert api.post("/api/v1/stock-movements/", {}, format="json").status_code == 405
 
 
-@pytest.mark.parametrize("query", ["06A115", "6901234567892", "滤清器", "jylqq", "迈腾"])
+@pytest.mark.parametrize("query", ["06A115", "6901234567892", "滤清器", "jylqq", "lqq", "迈腾"])
 def test_parts_are_found_by_code_barcode_name_pinyin_and_model(keeper, stocked, query):
     codes = [p["code"] for p in _api(keeper).get("/api/v1/parts/", {"q": query}).json()["results"]]
     assert codes == ["06A115561B"]
