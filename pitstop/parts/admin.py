@@ -3,6 +3,7 @@ from django.contrib import admin
 from pitstop.core.admin import AuditedAdmin
 
 from .models import Part, PartCategory, Warehouse
+from .services import PART_FIELDS
 
 
 @admin.register(PartCategory)
@@ -22,24 +23,7 @@ class WarehouseAdmin(AuditedAdmin):
 
 @admin.register(Part)
 class PartAdmin(AuditedAdmin):
-    audit_fields = [
-        "code",
-        "name",
-        "brand",
-        "category",
-        "packaging",
-        "origin",
-        "quality",
-        "place_of_origin",
-        "use",
-        "fits_models",
-        "unit",
-        "barcode",
-        "default_bin",
-        "cost_price",
-        "sale_price",
-        "is_active",
-    ]
+    audit_fields = PART_FIELDS
     fields = audit_fields
     list_display = ["code", "name", "brand", "unit", "sale_price", "is_active"]
     search_fields = ["code", "name", "barcode"]

@@ -19,25 +19,7 @@ ISSUE = "parts.add_stockmovement"
 class PartSerializer(serializers.ModelSerializer):
     class Meta:
         model = Part
-        fields = [
-            "id",
-            "code",
-            "name",
-            "brand",
-            "category",
-            "packaging",
-            "origin",
-            "quality",
-            "place_of_origin",
-            "use",
-            "fits_models",
-            "unit",
-            "barcode",
-            "default_bin",
-            "cost_price",
-            "sale_price",
-            "is_active",
-        ]
+        fields = ["id", *services.PART_FIELDS]
 
 
 class WarehouseSerializer(serializers.ModelSerializer):

@@ -22,6 +22,25 @@ from pitstop.core.money import to_money, to_quantity, to_rate
 from .models import ZERO, Part, Reservation, StockLevel, StockMovement, Warehouse
 
 Kind = StockMovement.Kind
+# The catalogue fields a person edits (admin, API, later the catalogue page).
+PART_FIELDS = [
+    "code",
+    "name",
+    "brand",
+    "category",
+    "packaging",
+    "origin",
+    "quality",
+    "place_of_origin",
+    "use",
+    "fits_models",
+    "unit",
+    "barcode",
+    "default_bin",
+    "cost_price",
+    "sale_price",
+    "is_active",
+]
 
 
 @dataclass(frozen=True)
