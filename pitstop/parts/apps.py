@@ -10,4 +10,9 @@ class PartsConfig(AppConfig):
     def ready(self):
         from pitstop.accounts.navigation import MenuEntry, register_menu
 
-        register_menu(MenuEntry(_("Stock"), "parts:stock_list", "parts.view_stocklevel", _("Parts"), 30))
+        parts = _("Parts")
+        register_menu(
+            MenuEntry(_("Stock"), "parts:stock_list", "parts.view_stocklevel", parts, 30),
+            MenuEntry(_("Receive parts"), "parts:receive", "parts.add_stockmovement", parts, 31),
+            MenuEntry(_("Issue parts"), "parts:issue", "parts.add_stockmovement", parts, 32),
+        )

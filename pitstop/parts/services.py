@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from pitstop.accounts.models import User
 from pitstop.core.exceptions import ApplicationError
-from pitstop.core.money import to_money, to_quantity, to_rate
+from pitstop.core.money import plain, to_money, to_quantity, to_rate
 
 from .models import ZERO, Part, Reservation, StockLevel, StockMovement, Warehouse
 
@@ -116,10 +116,10 @@ def _post(
         raise ApplicationError(
             _("Only %(on_hand)s of %(part)s in %(warehouse)s; %(wanted)s cannot go out.")
             % {
-                "on_hand": level.on_hand.normalize(),
+                "on_hand": plain(level.on_hand),
                 "part": level.part,
                 "warehouse": level.warehouse,
-                "wanted": (-quantity).normalize(),
+                "wanted": plain(-quantity),
             },
             field="quantity",
             code="insufficient_stock",
@@ -232,11 +232,11 @@ def stock_issue(
                     "%(wanted)s asked for."
                 )
                 % {
-                    "free": max(free, ZERO).normalize(),
+                    "free": plain(max(free, ZERO)),
                     "part": part,
                     "warehouse": warehouse.name,
-                    "reserved": level.reserved.normalize(),
-                    "wanted": wanted[part.pk].normalize(),
+                    "reserved": plain(level.reserved),
+                    "wanted": plain(wanted[part.pk]),
                 },
                 field="quantity",
                 code="insufficient_stock",
@@ -308,7 +308,7 @@ def stock_return(
         if _quantity(quantity) > out - back:
             raise ApplicationError(
                 _("Only %(n)s of %(part)s were issued to this job and not yet returned.")
-                % {"n": (out - back).normalize(), "part": part},
+                % {"n": plain(out - back), "part": part},
                 field="quantity",
             )
         last = issued.order_by("-id").first()
@@ -412,7 +412,7 @@ def reservation_create(
     if quantity > level.available:
         raise ApplicationError(
             _("Only %(free)s of %(part)s can be reserved in %(warehouse)s.")
-            % {"free": max(level.available, ZERO).normalize(), "part": part, "warehouse": warehouse.name},
+            % {"free": plain(max(level.available, ZERO)), "part": part, "warehouse": warehouse.name},
             field="quantity",
             code="insufficient_stock",
         )

@@ -1,16 +1,25 @@
+from decimal import Decimal
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pitstop.core.exceptions import ApplicationError
 from pitstop.core.export import xlsx_response
 from pitstop.core.htmx import render_page
+from pitstop.core.money import to_money
+from pitstop.core.numbering import next_code
 from pitstop.core.scoping import require_perm_somewhere
 
-from . import selectors
-from .models import Part
+from . import selectors, services
+from .api import ISSUE
+from .forms import IssueForm, LineFormSet, ReceiveForm
+from .models import Part, Warehouse
 
 
 @login_required
@@ -75,3 +84,121 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.user.store_ids_with(selectors.VIEW_MOVEMENTS):
         movements = list(selectors.movements_for(request.user).filter(part=part).order_by("-id")[:100])
     return render(request, "parts/part_detail.html", {"part": part, "levels": levels, "movements": movements})
+
+
+# --- receiving and issuing with a printed slip ----------------------------------------------
+
+SLIP_ROWS = 8
+# Titles stay lazy: this runs at import, before anyone's language is known.
+SLIP_TYPES = {
+    "receipt": ("RK", gettext_lazy("Receiving note")),
+    "issue_slip": ("LL", gettext_lazy("Issue slip")),
+}
+
+
+def _slip_forms(request: HttpRequest, header_class, warehouses):
+    asked = request.GET.get("rows", "")
+    rows = min(int(asked), 60) if asked.isdigit() else SLIP_ROWS
+    header = header_class(
+        request.POST or None, warehouses=warehouses, initial={"warehouse": warehouses.first()}
+    )
+    lines = LineFormSet(request.POST or None, initial=[{}] * rows, prefix="line")
+    return header, lines
+
+
+def _lines(lines) -> list[dict]:
+    return [form.cleaned_data for form in lines if form.cleaned_data.get("part_obj")]
+
+
+def _slip_page(request, template, header, lines, status=200):
+    return render(request, template, {"header": header, "lines": lines}, status=status)
+
+
+@login_required
+def receive(request: HttpRequest) -> HttpResponse:
+    """Parts in without a purchase order (delivery note in hand), priced by the delivery."""
+    warehouses = _slip_warehouses(request)
+    header, lines = _slip_forms(request, ReceiveForm, warehouses)
+    if request.method == "POST" and header.is_valid() and lines.is_valid():
+        rows = _lines(lines)
+        if any(row.get("unit_cost") is None for row in rows):
+            header.add_error(None, _("Give the unit cost of every line from the delivery note."))
+        else:
+            warehouse = header.cleaned_data["warehouse"]
+            number = next_code("RK", warehouse.store.code)
+            try:
+                services.stock_receive(
+                    actor=request.user,
+                    warehouse=warehouse,
+                    note=header.cleaned_data["supplier"],
+                    reference=services.Reference("receipt", None, number),
+                    lines=[(row["part_obj"], row["quantity"], row["unit_cost"]) for row in rows],
+                )
+                return redirect("parts:slip", number=number)
+            except ApplicationError as error:
+                header.add_error(None, str(error.message))
+    status = 400 if request.method == "POST" else 200
+    return _slip_page(request, "parts/receive.html", header, lines, status)
+
+
+@login_required
+def issue(request: HttpRequest) -> HttpResponse:
+    """Parts out to a job (领料), the person who took them named."""
+    warehouses = _slip_warehouses(request)
+    header, lines = _slip_forms(request, IssueForm, warehouses)
+    if request.method == "POST" and header.is_valid() and lines.is_valid():
+        warehouse = header.cleaned_data["warehouse"]
+        number = next_code("LL", warehouse.store.code)
+        work_order = header.cleaned_data["work_order"]
+        try:
+            services.stock_issue(
+                actor=request.user,
+                warehouse=warehouse,
+                taken_by=header.cleaned_data["taken_by"],
+                reference=services.Reference("issue_slip", None, number),
+                note=" ".join(
+                    filter(
+                        None, [work_order and f"{_('Work order')} {work_order}", header.cleaned_data["note"]]
+                    )
+                ),
+                lines=[(row["part_obj"], row["quantity"]) for row in _lines(lines)],
+            )
+            return redirect("parts:slip", number=number)
+        except ApplicationError as error:
+            header.add_error(None, str(error.message))
+    status = 400 if request.method == "POST" else 200
+    return _slip_page(request, "parts/issue.html", header, lines, status)
+
+
+def _slip_warehouses(request: HttpRequest):
+    store_ids = request.user.store_ids_with(ISSUE)
+    if request.store is None or request.store.pk not in store_ids:
+        raise PermissionDenied
+    return Warehouse.objects.filter(store=request.store, is_active=True, kind=Warehouse.Kind.MAIN).order_by(
+        "code"
+    )
+
+
+@login_required
+def slip(request: HttpRequest, number: str) -> HttpResponse:
+    """A receiving note or issue slip, A4, to print and sign."""
+    movements = list(
+        selectors.movements_for(request.user)
+        .filter(reference_no=number, reference_type__in=SLIP_TYPES)
+        .select_related("warehouse__store")
+        .order_by("id")
+    )
+    if not movements:
+        raise Http404
+    first = movements[0]
+    # A line is rounded, then lines are summed (STYLE.md).
+    lines = [(m, to_money(abs(m.quantity) * m.unit_cost)) for m in movements]
+    context = {
+        "number": number,
+        "title": SLIP_TYPES[first.reference_type][1],
+        "first": first,
+        "lines": lines,
+        "total": sum((amount for _m, amount in lines), Decimal(0)),
+        "is_receipt": first.reference_type == "receipt",
+    }
+    return render(request, "parts/slip.html", context)

@@ -35,3 +35,9 @@ def test_percent_is_rounded_and_within_half_a_cent(amount, percent):
     result = percent_of(amount, percent)
     assert result == result.quantize(Decimal("0.01"))
     assert abs(result - amount * percent / 100) <= Decimal("0.005")
+
+
+def test_quantities_print_as_people_write_them():
+    from pitstop.core.money import plain
+
+    assert [plain(Decimal(v)) for v in ("10.000", "2.500", "0.001", "0")] == ["10", "2.5", "0.001", "0"]

@@ -21,6 +21,18 @@
     var list = button.closest("[data-suggestions]");
     if (list) list.innerHTML = "";
   });
+  // A barcode scanner types the code and Enter: in a field marked data-enter-next, Enter moves
+  // on to the next field instead of submitting a half-filled slip.
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.key !== "Enter" || !el.matches || !el.matches("[data-enter-next]") || !el.form) return;
+    event.preventDefault();
+    var fields = Array.prototype.filter.call(el.form.elements, function (f) {
+      return f.tagName === "INPUT" && f.type !== "hidden" && !f.disabled;
+    });
+    var next = fields[fields.indexOf(el) + 1];
+    if (next) { next.focus(); next.select && next.select(); }
+  });
   // Keyboard: "/" jumps to the search box, as in most tools people know.
   document.addEventListener("keydown", function (event) {
     if (event.key === "/" && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) {
