@@ -24,6 +24,8 @@ router.register("warehouses", parts_api.WarehouseViewSet, basename="warehouse")
 router.register("stock-levels", parts_api.StockLevelViewSet, basename="stock-level")
 router.register("stock-movements", parts_api.StockMovementViewSet, basename="stock-movement")
 router.register("stock-issues", parts_api.StockIssueViewSet, basename="stock-issue")
+router.register("suppliers", parts_api.SupplierViewSet, basename="supplier")
+router.register("purchase-orders", parts_api.PurchaseOrderViewSet, basename="purchase-order")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

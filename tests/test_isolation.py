@@ -10,12 +10,14 @@ from rest_framework.test import APIClient
 
 from pitstop.customers.models import ImportBatch
 from pitstop.customers.tests.factories import CustomerFactory, TierFactory, VehicleFactory
+from pitstop.parts.models import Supplier
+from pitstop.parts.purchasing import purchase_order_create
 from pitstop.parts.services import Reference, stock_receive
 from pitstop.parts.tests.factories import PartFactory, WarehouseFactory
 
 MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9", "甲店配件库", "WO-ISOLATED"]
 # The parts catalogue is the chain's, shared by design: its records answer every store.
-SHARED = {"part-detail", "parts:part_detail"}
+SHARED = {"part-detail", "parts:part_detail", "supplier-detail"}
 SKIPPED_NAMESPACES = {"admin"}  # the admin is only for staff accounts; checked separately below
 
 
@@ -45,6 +47,7 @@ def store_a_records(store_a, manager):
         store=store_a, created_by=manager, filename="a.csv", rows=[{"name": MARKERS[0]}]
     )
     warehouse = WarehouseFactory(store=store_a, name=MARKERS[3])
+    supplier = Supplier.objects.create(code="HT", name="恒通汽配")
     part = PartFactory()
     (movement,) = stock_receive(
         actor=manager,
@@ -61,6 +64,10 @@ def store_a_records(store_a, manager):
         "part": part,
         "movement": movement,
         "level": part.levels.get(),
+        "supplier": supplier,
+        "order": purchase_order_create(
+            actor=manager, store=store_a, supplier=supplier, warehouse=warehouse, lines=[(part, "2", "10")]
+        ),
         "slip": stock_receive(
             actor=manager,
             warehouse=warehouse,
@@ -90,6 +97,12 @@ def records_for(name: str, records: dict) -> dict | None:
         "warehouse-detail": "warehouse",
         "stock-level-detail": "level",
         "stock-movement-detail": "movement",
+        "supplier-detail": "supplier",
+        "purchase-order-detail": "order",
+        "purchase-order-order": "order",
+        "purchase-order-cancel": "order",
+        "purchase-order-close": "order",
+        "purchase-order-receive": "order",
     }
     if name == "parts:slip":
         return {"number": records["slip"].reference_no}

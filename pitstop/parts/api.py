@@ -3,15 +3,17 @@ the stock services with the same scoping and validation as the pages."""
 
 from django.db import transaction
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from pitstop.core.scoping import has_perm_in_store, permitted_store_ids
+from pitstop.core.scoping import has_perm_in_store, permitted_store_ids, scoped
 from pitstop.core.text import pinyin_initials
 
-from . import selectors, services
-from .models import Part, StockLevel, StockMovement, Warehouse
+from . import purchasing, selectors, services
+from .models import Part, PurchaseOrder, PurchaseOrderLine, StockLevel, StockMovement, Supplier, Warehouse
 
 ISSUE = "parts.add_stockmovement"
 
@@ -187,6 +189,154 @@ class StockIssueViewSet(viewsets.GenericViewSet):
                 taken_by=data["taken_by"],
                 note=data["note"],
             )
+        return Response(
+            {"movements": StockMovementSerializer(movements, many=True).data}, status=status.HTTP_201_CREATED
+        )
+
+
+# --- purchasing -------------------------------------------------------------------------------
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Supplier
+        fields = [
+            "id",
+            "code",
+            "name",
+            "contact",
+            "phone",
+            "address",
+            "payment_terms_days",
+            "lead_time_days",
+            "is_active",
+        ]
+
+
+class SupplierViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SupplierSerializer
+    queryset = Supplier.objects.order_by("code")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not permitted_store_ids(request.user, "parts.view_part"):
+            raise PermissionDenied()
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.filter(is_active=True))
+
+    class Meta:
+        model = PurchaseOrderLine
+        fields = ["part", "quantity", "unit_cost", "received"]
+        read_only_fields = ["received"]
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True)
+    warehouse = _StoreScopedField(queryset=Warehouse.objects.none())
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "id",
+            "number",
+            "store",
+            "supplier",
+            "warehouse",
+            "status",
+            "expected_on",
+            "note",
+            "lines",
+            "created_at",
+        ]
+        read_only_fields = ["id", "number", "store", "status", "created_at"]
+
+
+class ReceiveLineSerializer(serializers.Serializer):
+    part = serializers.PrimaryKeyRelatedField(queryset=Part.objects.all())
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=4, required=False, allow_null=True, default=None
+    )
+
+
+class ReceiveSerializer(serializers.Serializer):
+    lines = ReceiveLineSerializer(many=True, allow_empty=False)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class PurchaseOrderViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Purchase orders of the caller's stores. Changes go through the purchasing services:
+    create (a draft), order, cancel, close, and receive."""
+
+    serializer_class = PurchaseOrderSerializer
+    filterset_fields = ["status", "supplier", "warehouse"]
+
+    def get_queryset(self):
+        return (
+            scoped(PurchaseOrder.objects.all(), self.request.user, "parts.view_stocklevel")
+            .select_related("supplier", "warehouse")
+            .prefetch_related("lines")
+            .order_by("-id")
+        )
+
+    def _may_change(self, order_or_warehouse) -> None:
+        if not has_perm_in_store(self.request.user, ISSUE, order_or_warehouse.store_id):
+            raise PermissionDenied()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        self._may_change(data["warehouse"])
+        order = purchasing.purchase_order_create(
+            actor=request.user,
+            store=data["warehouse"].store,
+            supplier=data["supplier"],
+            warehouse=data["warehouse"],
+            lines=[(line["part"], line["quantity"], line["unit_cost"]) for line in data["lines"]],
+            expected_on=data.get("expected_on"),
+            note=data.get("note", ""),
+        )
+        return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
+
+    def _move(self, request, to: str) -> Response:
+        order = self.get_object()
+        self._may_change(order)
+        order = purchasing.purchase_order_transition(
+            actor=request.user, order=order, to=to, note=request.data.get("note", "")
+        )
+        return Response(self.get_serializer(order).data)
+
+    @action(detail=True, methods=["post"])
+    def order(self, request, pk=None, **kwargs):
+        return self._move(request, PurchaseOrder.Status.ORDERED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None, **kwargs):
+        return self._move(request, PurchaseOrder.Status.CANCELLED)
+
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None, **kwargs):
+        return self._move(request, PurchaseOrder.Status.CLOSED)
+
+    @extend_schema(request=ReceiveSerializer, responses=StockMovementSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None, **kwargs):
+        order = self.get_object()
+        self._may_change(order)
+        serializer = ReceiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        movements = purchasing.purchase_order_receive(
+            actor=request.user,
+            order=order,
+            reason=data["reason"],
+            lines=[(line["part"], line["quantity"], line["unit_cost"]) for line in data["lines"]],
+        )
         return Response(
             {"movements": StockMovementSerializer(movements, many=True).data}, status=status.HTTP_201_CREATED
         )

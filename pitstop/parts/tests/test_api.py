@@ -108,3 +108,39 @@ def test_only_the_warehouse_changes_the_catalogue(make_staff, store_a, keeper):
     from pitstop.parts.models import Part
 
     assert Part.objects.get(code="N1").name_initials == "qscp"
+
+
+def test_purchase_order_through_the_api(keeper, store_a):
+    from pitstop.parts.models import Supplier
+
+    warehouse = WarehouseFactory(store=store_a)
+    part = PartFactory(code="3Q0698151A")
+    supplier = Supplier.objects.create(code="HT", name="北京恒通汽配")
+    api = _api(keeper)
+    response = api.post(
+        "/api/v1/purchase-orders/",
+        {
+            "supplier": supplier.pk,
+            "warehouse": warehouse.pk,
+            "lines": [{"part": part.pk, "quantity": "4", "unit_cost": "310"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert order["status"] == "draft" and order["number"] == "CGBJ01000001"
+    receive = f"/api/v1/purchase-orders/{order['id']}/receive/"
+    early = api.post(receive, {"lines": [{"part": part.pk, "quantity": "1"}]}, format="json")
+    assert early.status_code == 400 and "status" in early.json()
+    assert api.post(f"/api/v1/purchase-orders/{order['id']}/order/").json()["status"] == "ordered"
+    too_many = api.post(
+        receive, {"lines": [{"part": part.pk, "quantity": "5", "unit_cost": "300"}]}, format="json"
+    )
+    assert too_many.status_code == 400 and "lines" in too_many.json()
+    done = api.post(
+        receive, {"lines": [{"part": part.pk, "quantity": "4", "unit_cost": "300"}]}, format="json"
+    )
+    assert done.status_code == 201 and done.json()["movements"][0]["reference_no"] == "CGBJ01000001"
+    assert api.get(f"/api/v1/purchase-orders/{order['id']}/").json()["status"] == "received"
+    assert StockLevel.objects.get(part=part).on_hand == 4
+    assert api.post(f"/api/v1/purchase-orders/{order['id']}/cancel/").status_code == 400
