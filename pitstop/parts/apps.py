@@ -15,4 +15,5 @@ class PartsConfig(AppConfig):
             MenuEntry(_("Stock"), "parts:stock_list", "parts.view_stocklevel", parts, 30),
             MenuEntry(_("Receive parts"), "parts:receive", "parts.add_stockmovement", parts, 31),
             MenuEntry(_("Issue parts"), "parts:issue", "parts.add_stockmovement", parts, 32),
+            MenuEntry(_("What to order"), "parts:suggestions", "parts.add_stockmovement", parts, 33),
         )

@@ -8,7 +8,7 @@ from django.db import transaction
 from pitstop.accounts.models import Store
 from pitstop.core.text import pinyin_initials
 
-from .models import Part, PartCategory, StockMovement, Warehouse
+from .models import Part, PartCategory, StockMovement, Supplier, Warehouse
 from .services import Reference, stock_receive
 
 CATEGORIES = [
@@ -53,6 +53,22 @@ def load_parts_demo() -> dict:
             subcategories[child_code] = PartCategory.objects.create(
                 code=child_code, name=child_name, parent=parent
             )
+    Supplier.objects.create(
+        code="HT",
+        name="北京恒通汽配有限公司",
+        contact="王经理",
+        phone="010-65001234",
+        payment_terms_days=30,
+        lead_time_days=2,
+    )
+    Supplier.objects.create(
+        code="FAW",
+        name="一汽-大众售后配件中心",
+        contact="李工",
+        phone="0431-85990000",
+        payment_terms_days=60,
+        lead_time_days=5,
+    )
     parts = []
     for code, name, brand, sub, unit, cost, price, fits, _qty in PARTS:
         parts.append(

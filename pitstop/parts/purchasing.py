@@ -154,10 +154,11 @@ def purchase_order_receive(
 
 
 def outstanding_by_part(store_ids, part_ids) -> dict[tuple[int, int], Decimal]:
-    """{(part id, warehouse id): quantity still to come} from open orders, for purchase suggestions."""
+    """{(part id, warehouse id): quantity still to come} from open orders, for purchase suggestions.
+    Drafts count too: a suggestion already turned into a draft is not suggested again."""
     lines = PurchaseOrderLine.objects.filter(
         order__store_id__in=store_ids,
-        order__status__in=[Status.ORDERED, Status.PARTLY_RECEIVED],
+        order__status__in=[Status.DRAFT, Status.ORDERED, Status.PARTLY_RECEIVED],
         part_id__in=part_ids,
     ).select_related("order")
     result: dict[tuple[int, int], Decimal] = {}

@@ -1,6 +1,9 @@
 """Reads of parts and stock, scoped: the catalogue is shared by the chain; stock, warehouses
 and movements belong to a store."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
 
 from pitstop.accounts.models import Store
@@ -43,3 +46,33 @@ def movements_for(user, store: Store | None = None) -> QuerySet[StockMovement]:
     return scoped(StockMovement.objects.all(), user, VIEW_MOVEMENTS, store=store).select_related(
         "part", "warehouse", "created_by"
     )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    level: StockLevel
+    on_order: Decimal
+    quantity: Decimal  # to order now
+
+
+def purchase_suggestions(*, user, store: Store) -> list[Suggestion]:
+    """What to order (F-5.6): where what is available (on hand less reservations) and what is
+    already on order falls below the minimum, order up to the maximum."""
+    from .purchasing import outstanding_by_part
+
+    levels = [
+        level
+        for level in levels_for(user, store).filter(min_level__gt=0).order_by("warehouse__code", "part__code")
+        if level.available < level.min_level
+    ]
+    on_order = outstanding_by_part([store.pk], [level.part_id for level in levels])
+    suggestions = []
+    for level in levels:
+        coming = on_order.get((level.part_id, level.warehouse_id), Decimal(0))
+        if level.available + coming >= level.min_level:
+            continue
+        target = max(level.max_level, level.min_level)
+        suggestions.append(
+            Suggestion(level=level, on_order=coming, quantity=target - level.available - coming)
+        )
+    return suggestions

@@ -9,4 +9,5 @@ urlpatterns = [
     path("parts/receive/", views.receive, name="receive"),
     path("parts/issue/", views.issue, name="issue"),
     path("parts/slips/<str:number>/", views.slip, name="slip"),
+    path("parts/suggestions/", views.suggestions, name="suggestions"),
 ]

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,12 +15,12 @@ from pitstop.core.export import xlsx_response
 from pitstop.core.htmx import render_page
 from pitstop.core.money import to_money
 from pitstop.core.numbering import next_code
-from pitstop.core.scoping import require_perm_somewhere
+from pitstop.core.scoping import has_perm_in_store, require_perm_somewhere
 
-from . import selectors, services
+from . import purchasing, selectors, services
 from .api import ISSUE
 from .forms import IssueForm, LineFormSet, ReceiveForm
-from .models import Part, Warehouse
+from .models import Part, Supplier, Warehouse
 
 
 @login_required
@@ -202,3 +203,37 @@ def slip(request: HttpRequest, number: str) -> HttpResponse:
         "is_receipt": first.reference_type == "receipt",
     }
     return render(request, "parts/slip.html", context)
+
+
+@login_required
+def suggestions(request: HttpRequest) -> HttpResponse:
+    """Low stock and what to order; ticked lines become a draft purchase order in one click."""
+    if request.store is None or not has_perm_in_store(request.user, ISSUE, request.store.pk):
+        raise PermissionDenied
+    rows = selectors.purchase_suggestions(user=request.user, store=request.store)
+    if request.method == "POST":
+        chosen = {int(pk) for pk in request.POST.getlist("level") if pk.isdigit()}
+        supplier = Supplier.objects.filter(pk=request.POST.get("supplier") or 0, is_active=True).first()
+        picked = [row for row in rows if row.level.pk in chosen]
+        warehouses = {row.level.warehouse_id for row in picked}
+        if supplier is None or not picked:
+            messages.error(request, _("Choose a supplier and at least one line."))
+        elif len(warehouses) > 1:
+            messages.error(request, _("One order delivers to one warehouse: choose lines of one warehouse."))
+        else:
+            try:
+                order = purchasing.purchase_order_create(
+                    actor=request.user,
+                    store=request.store,
+                    supplier=supplier,
+                    warehouse=picked[0].level.warehouse,
+                    lines=[(row.level.part, row.quantity, row.level.part.cost_price) for row in picked],
+                )
+                messages.success(
+                    request, _("Draft purchase order %(number)s created.") % {"number": order.number}
+                )
+                return redirect("parts:suggestions")
+            except ApplicationError as error:
+                messages.error(request, error.message)
+    suppliers = Supplier.objects.filter(is_active=True).order_by("code")
+    return render(request, "parts/suggestions.html", {"rows": rows, "suppliers": suppliers})

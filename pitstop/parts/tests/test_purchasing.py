@@ -70,3 +70,37 @@ def test_a_move_the_state_does_not_allow_names_both_states(order):
         purchasing.purchase_order_transition(actor=keeper, order=po, to="ordered")
     assert "已取消" in str(error.value.message) and "已订货" in str(error.value.message)
     assert PurchaseOrder.objects.get().status == "cancelled"
+
+
+def test_suggestions_count_reservations_and_open_orders_and_become_an_order(login, store_a, make_staff):
+    from django.urls import reverse
+
+    from pitstop.parts import services
+    from pitstop.parts.selectors import purchase_suggestions
+
+    keeper = make_staff("warehouse", store_a)
+    client = login(keeper)
+    warehouse = WarehouseFactory(store=store_a)
+    pads, oil = PartFactory(code="3Q0698151A"), PartFactory(code="06A115561B")
+    supplier = Supplier.objects.create(code="HT", name="北京恒通汽配")
+    services.stock_receive(actor=keeper, warehouse=warehouse, lines=[(pads, "6", "300"), (oil, "30", "30")])
+    for part, minimum, maximum in ((pads, 5, 20), (oil, 10, 40)):
+        part.levels.update(min_level=minimum, max_level=maximum)
+    assert purchase_suggestions(user=keeper, store=store_a) == []
+    services.reservation_create(
+        actor=keeper,
+        warehouse=warehouse,
+        part=pads,
+        quantity="2",
+        reference=services.Reference("appointment", 1, "YY-1"),
+    )
+    (row,) = purchase_suggestions(user=keeper, store=store_a)  # available 4 < 5: fill up to 20
+    assert (row.level.part, row.quantity) == (pads, D("16"))
+    page = client.get(reverse("parts:suggestions")).content.decode()
+    assert "3Q0698151A" in page and "06A115561B" not in page
+    client.post(reverse("parts:suggestions"), {"level": [row.level.pk], "supplier": supplier.pk})
+    po = PurchaseOrder.objects.get()
+    assert (po.status, po.lines.get().part, po.lines.get().quantity) == ("draft", pads, D("16"))
+    assert purchase_suggestions(user=keeper, store=store_a) == []  # on a draft order: not suggested twice
+    purchasing.purchase_order_transition(actor=keeper, order=po, to="cancelled")
+    assert len(purchase_suggestions(user=keeper, store=store_a)) == 1
