@@ -124,22 +124,6 @@ def store_grant(*, user: User, store: Store, role_code: str, actor: User | None 
 
 
 @transaction.atomic
-def store_revoke(*, user: User, store: Store, actor: User | None = None) -> None:
-    membership = Membership.objects.filter(user=user, store=store).select_related("role").first()
-    if membership is None:
-        return
-    audit_record(
-        actor=actor,
-        instance=user,
-        action="revoke",
-        store=store,
-        before={"store": store.code, "role": membership.role.code},
-        after={},
-    )
-    membership.delete()
-
-
-@transaction.atomic
 def user_set_language(*, user: User, language: str) -> User:
     if language not in User.Language.values:
         raise ApplicationError(_("Unknown language."), field="language")

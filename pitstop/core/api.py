@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ApplicationError
-from .scoping import permitted_store_ids
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -24,17 +23,3 @@ def exception_handler(exc, context):
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc) or "permission denied"}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
-
-
-class StoreScopedViewSetMixin:
-    """A viewset whose queryset is limited by core.scoping; `perm_view` names the permission.
-
-    Another store's record answers 404. Writes need `perm_add`/`perm_change` in the record's
-    store (checked by the viewset's create/update)."""
-
-    perm_view: str
-    perm_add: str
-    perm_change: str
-
-    def scoped_queryset(self, queryset):
-        return queryset.filter(store_id__in=sorted(permitted_store_ids(self.request.user, self.perm_view)))

@@ -38,11 +38,6 @@ def get_scoped_or_404(
         raise Http404 from None
 
 
-def require_perm_in_store(user, perm: str, store_id: int | None) -> None:
-    if store_id is None or store_id not in permitted_store_ids(user, perm):
-        raise PermissionDenied
-
-
 def require_perm_somewhere(user, perm: str) -> None:
     if not permitted_store_ids(user, perm):
         raise PermissionDenied

@@ -54,7 +54,9 @@ def purchase_order_create(
         raise ApplicationError(_("The warehouse belongs to another store."), field="warehouse")
     if not lines:
         raise ApplicationError(_("Add at least one line."), field="lines")
-    checked = [(part, services._quantity(qty), services._unit_cost(cost)) for part, qty, cost in lines]
+    checked = [
+        (part, services.clean_quantity(qty), services.clean_unit_cost(cost)) for part, qty, cost in lines
+    ]
     if len({part.pk for part, _q, _c in checked}) != len(checked):
         raise ApplicationError(_("Each part once per order; add the quantities up."), field="lines")
     order = PurchaseOrder.objects.create(
@@ -119,7 +121,7 @@ def purchase_order_receive(
                 _("%(part)s is not on order %(number)s.") % {"part": part, "number": order.number},
                 field="lines",
             )
-        quantity = services._quantity(qty)
+        quantity = services.clean_quantity(qty)
         if line.received + quantity > line.quantity and not reason.strip():
             raise ApplicationError(
                 _(

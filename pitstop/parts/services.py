@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,7 +56,7 @@ class Reference:
 NO_REFERENCE = Reference()
 
 
-def _quantity(value, field: str = "quantity") -> Decimal:
+def clean_quantity(value, field: str = "quantity") -> Decimal:
     try:
         quantity = to_quantity(value)
     except (TypeError, ArithmeticError, ValueError):
@@ -65,7 +66,7 @@ def _quantity(value, field: str = "quantity") -> Decimal:
     return quantity
 
 
-def _unit_cost(value) -> Decimal:
+def clean_unit_cost(value) -> Decimal:
     try:
         cost = to_rate(value)
     except (TypeError, ArithmeticError, ValueError):
@@ -85,16 +86,12 @@ def lock_levels(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], StockLeve
                     StockLevel.objects.create(part_id=part_id, warehouse_id=warehouse_id)
             except IntegrityError:
                 pass  # created by a concurrent caller
-    levels = (
-        StockLevel.objects.select_for_update()
-        .filter(part_id__in={p for p, _w in pairs}, warehouse_id__in={w for _p, w in pairs})
-        .order_by("pk")
-    )
-    return {
-        (level.part_id, level.warehouse_id): level
-        for level in levels
-        if (level.part_id, level.warehouse_id) in set(pairs)
-    }
+    # Exactly these rows: a cross product of parts and warehouses would lock others' stock too.
+    exact = Q(pk__in=[])
+    for part_id, warehouse_id in set(pairs):
+        exact |= Q(part_id=part_id, warehouse_id=warehouse_id)
+    levels = StockLevel.objects.select_for_update().filter(exact).order_by("pk")
+    return {(level.part_id, level.warehouse_id): level for level in levels}
 
 
 def _post(
@@ -173,7 +170,7 @@ def stock_receive(
     if kind not in StockMovement.IN_KINDS:
         raise ApplicationError(_("%(kind)s does not bring stock in.") % {"kind": kind})
     _check_lines(warehouse, lines)
-    checked = [(part, _quantity(qty), _unit_cost(cost)) for part, qty, cost in lines]
+    checked = [(part, clean_quantity(qty), clean_unit_cost(cost)) for part, qty, cost in lines]
     levels = lock_levels([(part.pk, warehouse.pk) for part, _q, _c in checked])
     return [
         _post(
@@ -211,7 +208,7 @@ def stock_issue(
     if kind in StockMovement.IN_KINDS:
         raise ApplicationError(_("%(kind)s does not take stock out.") % {"kind": kind})
     _check_lines(warehouse, lines)
-    checked = [(part, _quantity(qty)) for part, qty in lines]
+    checked = [(part, clean_quantity(qty)) for part, qty in lines]
     levels = lock_levels([(part.pk, warehouse.pk) for part, _q in checked])
     wanted: dict[int, Decimal] = {}
     for part, qty in checked:
@@ -305,7 +302,7 @@ def stock_return(
             ),
             ZERO,
         )
-        if _quantity(quantity) > out - back:
+        if clean_quantity(quantity) > out - back:
             raise ApplicationError(
                 _("Only %(n)s of %(part)s were issued to this job and not yet returned.")
                 % {"n": plain(out - back), "part": part},
@@ -338,7 +335,7 @@ def stock_transfer(
     """Out of one warehouse and into another at the cost it had, both or neither."""
     if source.pk == target.pk:
         raise ApplicationError(_("Choose two different warehouses."), field="target")
-    checked = [(part, _quantity(qty)) for part, qty in lines]
+    checked = [(part, clean_quantity(qty)) for part, qty in lines]
     lock_levels([(part.pk, w.pk) for part, _q in checked for w in (source, target)])
     out = stock_issue(
         actor=actor, warehouse=source, lines=checked, kind=Kind.TRANSFER_OUT, reference=reference, note=note
@@ -407,7 +404,7 @@ def movement_reverse(*, actor: User | None, movement: StockMovement, reason: str
 def reservation_create(
     *, actor: User | None, warehouse: Warehouse, part: Part, quantity, reference: Reference
 ) -> Reservation:
-    quantity = _quantity(quantity)
+    quantity = clean_quantity(quantity)
     level = lock_levels([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
     if quantity > level.available:
         raise ApplicationError(
