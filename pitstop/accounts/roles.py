@@ -49,6 +49,39 @@ _KEEP_PARTS = _READ_PARTS + [
     "parts.view_reservation",
     "parts.add_reservation",
     "parts.change_reservation",
+    "parts.view_supplier",
+    "parts.view_purchaseorder",
+    "parts.add_purchaseorder",
+    "parts.change_purchaseorder",
+    "parts.view_supplierreturn",
+    "parts.add_supplierreturn",
+    "parts.view_stocktake",
+    "parts.add_stocktake",
+    "parts.change_stocktake",
+    "parts.view_transfer",
+    "parts.add_transfer",
+    "parts.change_transfer",
+    "parts.view_countersale",
+    "parts.add_countersale",
+    "parts.change_countersale",
+    "parts.view_oldpart",
+    "parts.add_oldpart",
+    "parts.change_oldpart",
+    "parts.view_oldpartbatch",
+    "parts.add_oldpartbatch",
+    "parts.change_oldpartbatch",
+]
+# Head office reads every store's parts documents and changes none.
+_AUDIT_PARTS = _READ_PARTS + [
+    "parts.view_stockmovement",
+    "parts.view_supplier",
+    "parts.view_purchaseorder",
+    "parts.view_supplierreturn",
+    "parts.view_stocktake",
+    "parts.view_transfer",
+    "parts.view_countersale",
+    "parts.view_oldpart",
+    "parts.view_oldpartbatch",
 ]
 
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
@@ -58,14 +91,18 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "team_leader": _READ_FILES + _READ_PARTS,
     "qc_inspector": _READ_FILES + _READ_PARTS,
     "warehouse": _READ_FILES + _KEEP_PARTS,
-    "cashier": _READ_FILES + _READ_PARTS,
+    "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale"],
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES,
-    "store_manager": _MANAGE_FILES + _KEEP_PARTS,
-    "hq": _READ_FILES + _READ_PARTS + ["customers.export_customer", "core.view_auditentry"],
+    # The manager approves stocktakes: the keeper who counted does not post their own losses.
+    "store_manager": _MANAGE_FILES + _KEEP_PARTS + ["parts.approve_stocktake"],
+    "hq": _READ_FILES + _AUDIT_PARTS + ["customers.export_customer", "core.view_auditentry"],
     "admin": _MANAGE_FILES
     + _KEEP_PARTS
     + [
+        "parts.approve_stocktake",
+        "parts.add_supplier",
+        "parts.change_supplier",
         "parts.view_partcategory",
         "parts.add_partcategory",
         "parts.change_partcategory",

@@ -10,7 +10,7 @@ from pitstop.accounts.models import Store
 from pitstop.core.scoping import scoped
 from pitstop.core.text import normalise_code
 
-from .models import Part, StockLevel, StockMovement, Warehouse
+from .models import Part, PartPrice, StockLevel, StockMovement, Warehouse
 
 VIEW_STOCK = "parts.view_stocklevel"
 VIEW_MOVEMENTS = "parts.view_stockmovement"
@@ -76,3 +76,13 @@ def purchase_suggestions(*, user, store: Store) -> list[Suggestion]:
             Suggestion(level=level, on_order=coming, quantity=target - level.available - coming)
         )
     return suggestions
+
+
+def sale_prices(parts, price_type: str) -> dict[int, Decimal]:
+    """{part id: unit sale price} for a customer's price type (retail, member, trade…); a part
+    without a price of that type sells at its own sale price."""
+    parts = list(parts)
+    special = dict(
+        PartPrice.objects.filter(part__in=parts, price_type=price_type).values_list("part_id", "price")
+    )
+    return {part.pk: special.get(part.pk, part.sale_price) for part in parts}

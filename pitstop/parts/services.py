@@ -23,6 +23,9 @@ from pitstop.core.money import plain, to_money, to_quantity, to_rate
 from .models import ZERO, Part, Reservation, StockLevel, StockMovement, Warehouse
 
 Kind = StockMovement.Kind
+# What a job has taken and given back, for returns and exchanges.
+OUT_TO_JOB = (Kind.ISSUE, Kind.EXCHANGE_OUT)
+BACK_FROM_JOB = (Kind.RETURN, Kind.EXCHANGE_IN)
 # The catalogue fields a person edits (admin, API, later the catalogue page).
 PART_FIELDS = [
     "code",
@@ -164,6 +167,7 @@ def stock_receive(
     lines: list[tuple[Part, object, object]],
     kind: str = Kind.PURCHASE_RECEIPT,
     reference: Reference = NO_REFERENCE,
+    taken_by: str = "",
     note: str = "",
 ) -> list[StockMovement]:
     """Parts in at a unit cost: purchase receipt, opening balance, return from a job."""
@@ -180,6 +184,7 @@ def stock_receive(
             unit_cost=cost,
             actor=actor,
             reference=reference,
+            taken_by=taken_by,
             note=note,
         )
         for part, qty, cost in checked
@@ -278,12 +283,13 @@ def stock_return(
     unit_cost=None,
     taken_by: str = "",
     note: str = "",
+    kind: str = Kind.RETURN,
 ) -> StockMovement:
     """A part back from a job (退料), at the cost it went out at when that is known."""
     issued = StockMovement.objects.filter(
         part=part,
         warehouse=warehouse,
-        kind=Kind.ISSUE,
+        kind__in=OUT_TO_JOB,
         reference_type=reference.type,
         reference_id=reference.id,
     )
@@ -295,7 +301,7 @@ def stock_return(
                 for m in StockMovement.objects.filter(
                     part=part,
                     warehouse=warehouse,
-                    kind=Kind.RETURN,
+                    kind__in=BACK_FROM_JOB,
                     reference_type=reference.type,
                     reference_id=reference.id,
                 )
@@ -315,8 +321,9 @@ def stock_return(
         actor=actor,
         warehouse=warehouse,
         lines=[(part, quantity, level_cost)],
-        kind=Kind.RETURN,
+        kind=kind,
         reference=reference,
+        taken_by=taken_by,
         note=note,
     )
     return movement
@@ -355,12 +362,33 @@ def stock_transfer(
 def stock_count(
     *, actor: User | None, warehouse: Warehouse, part: Part, counted, reference: Reference, note: str = ""
 ) -> StockMovement | None:
-    """Post a stocktake count: the difference goes in as a gain or out as a loss, at average cost."""
+    """Set the book to a count taken just now: the difference is posted as a gain or a loss."""
     counted = to_quantity(counted)
     if counted < 0:
         raise ApplicationError(_("A count cannot be negative."), field="counted")
     level = lock_levels([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
-    difference = counted - level.on_hand
+    return _adjust(level, part, warehouse, counted - level.on_hand, actor, reference, note)
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    actor: User | None,
+    warehouse: Warehouse,
+    part: Part,
+    difference,
+    reference: Reference,
+    note: str = "",
+) -> StockMovement | None:
+    """Post a stocktake difference found earlier: a gain in, a loss out, at the average cost.
+    Movements since the count stay untouched, so a count taken while parts were being issued
+    is still right. A loss larger than what is on hand now is refused (never negative)."""
+    difference = to_quantity(difference)
+    level = lock_levels([(part.pk, warehouse.pk)])[(part.pk, warehouse.pk)]
+    return _adjust(level, part, warehouse, difference, actor, reference, note)
+
+
+def _adjust(level, part, warehouse, difference, actor, reference, note) -> StockMovement | None:
     if not difference:
         return None
     kind = Kind.STOCKTAKE_GAIN if difference > 0 else Kind.STOCKTAKE_LOSS
@@ -374,6 +402,48 @@ def stock_count(
         reference=reference,
         note=note,
     )
+
+
+@transaction.atomic
+def stock_exchange(
+    *,
+    actor: User | None,
+    warehouse: Warehouse,
+    back: tuple[Part, object],
+    out: tuple[Part, object],
+    reference: Reference,
+    taken_by: str = "",
+    note: str = "",
+) -> list[StockMovement]:
+    """换料: a part issued to a job comes back (wrong size, wrong side) and another goes out in
+    its place, both or neither. The part back returns at the cost it went out at."""
+    back_part, back_qty = back
+    out_part, out_qty = out
+    if back_part.pk == out_part.pk:
+        raise ApplicationError(
+            _("An exchange swaps one part for another; use a return instead."), field="out"
+        )
+    lock_levels([(back_part.pk, warehouse.pk), (out_part.pk, warehouse.pk)])
+    returned = stock_return(
+        actor=actor,
+        warehouse=warehouse,
+        part=back_part,
+        quantity=back_qty,
+        reference=reference,
+        taken_by=taken_by,
+        note=note,
+        kind=Kind.EXCHANGE_IN,
+    )
+    issued = stock_issue(
+        actor=actor,
+        warehouse=warehouse,
+        lines=[(out_part, out_qty)],
+        kind=Kind.EXCHANGE_OUT,
+        reference=reference,
+        taken_by=taken_by,
+        note=note,
+    )
+    return [returned, *issued]
 
 
 @transaction.atomic

@@ -1,13 +1,19 @@
 from django.urls import path
 
-from . import views
+from .views import old_parts, purchasing, reports, sales, stock, stocktake, transfers
 
 app_name = "parts"
 urlpatterns = [
-    path("parts/stock/", views.stock_list, name="stock_list"),
-    path("parts/<int:pk>/", views.part_detail, name="part_detail"),
-    path("parts/receive/", views.receive, name="receive"),
-    path("parts/issue/", views.issue, name="issue"),
-    path("parts/slips/<str:number>/", views.slip, name="slip"),
-    path("parts/suggestions/", views.suggestions, name="suggestions"),
+    path("parts/stock/", stock.stock_list, name="stock_list"),
+    path("parts/<int:pk>/", stock.part_detail, name="part_detail"),
+    path("parts/receive/", stock.receive, name="receive"),
+    path("parts/issue/", stock.issue, name="issue"),
+    path("parts/slips/<str:number>/", stock.slip, name="slip"),
+    path("parts/suggestions/", stock.suggestions, name="suggestions"),
+    *purchasing.urlpatterns,
+    *stocktake.urlpatterns,
+    *transfers.urlpatterns,
+    *sales.urlpatterns,
+    *old_parts.urlpatterns,
+    *reports.urlpatterns,
 ]

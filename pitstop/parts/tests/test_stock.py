@@ -149,3 +149,78 @@ def test_the_ledger_is_never_edited_only_reversed(shelf, advisor):
     assert level(part, warehouse).on_hand == D("5")
     with pytest.raises(ApplicationError):
         services.movement_reverse(actor=advisor, movement=issue, reason="again")
+
+
+def test_an_exchange_takes_one_part_back_and_issues_the_other_together(store_a, advisor):
+    warehouse = WarehouseFactory(store=store_a)
+    wrong, right = PartFactory(code="BP-L"), PartFactory(code="BP-R")
+    services.stock_receive(actor=advisor, warehouse=warehouse, lines=[(wrong, "2", "50"), (right, "1", "60")])
+    job = Reference("work_order", 7, "WO7")
+    services.stock_issue(
+        actor=advisor, warehouse=warehouse, lines=[(wrong, "1")], reference=job, taken_by="李师傅"
+    )
+
+    back, out = services.stock_exchange(
+        actor=advisor,
+        warehouse=warehouse,
+        back=(wrong, "1"),
+        out=(right, "1"),
+        reference=job,
+        taken_by="李师傅",
+    )
+
+    assert (back.kind, back.quantity, back.unit_cost) == ("exchange_in", Decimal("1.000"), Decimal("50.0000"))
+    assert (out.kind, out.quantity, out.taken_by) == ("exchange_out", Decimal("-1.000"), "李师傅")
+    assert wrong.levels.get().on_hand == 2 and right.levels.get().on_hand == 0
+    # Nothing more of the wrong part was issued to the job, so a second swap is refused, whole.
+    with pytest.raises(ApplicationError):
+        services.stock_exchange(
+            actor=advisor, warehouse=warehouse, back=(wrong, "1"), out=(right, "1"), reference=job
+        )
+    assert StockMovement.objects.filter(reference_no="WO7").count() == 3
+
+
+def test_an_exchange_refused_for_want_of_stock_writes_nothing(store_a, advisor):
+    warehouse = WarehouseFactory(store=store_a)
+    wrong, right = PartFactory(), PartFactory()
+    services.stock_receive(actor=advisor, warehouse=warehouse, lines=[(wrong, "1", "50")])
+    job = Reference("work_order", 8, "WO8")
+    services.stock_issue(actor=advisor, warehouse=warehouse, lines=[(wrong, "1")], reference=job)
+
+    with pytest.raises(ApplicationError) as refused:
+        services.stock_exchange(
+            actor=advisor, warehouse=warehouse, back=(wrong, "1"), out=(right, "1"), reference=job
+        )
+
+    assert refused.value.code == "insufficient_stock"
+    assert wrong.levels.get().on_hand == 0
+    assert StockMovement.objects.filter(reference_no="WO8").count() == 1
+
+
+def test_adjusting_by_a_difference_keeps_movements_made_since_the_count(store_a, advisor):
+    warehouse = WarehouseFactory(store=store_a)
+    part = PartFactory()
+    services.stock_receive(actor=advisor, warehouse=warehouse, lines=[(part, "10", "5")])
+    # Counted 9 while the book said 10; then 3 went out before the count was posted.
+    services.stock_issue(actor=advisor, warehouse=warehouse, lines=[(part, "3")])
+    movement = services.stock_adjust(
+        actor=advisor,
+        warehouse=warehouse,
+        part=part,
+        difference="-1",
+        reference=Reference("stocktake", 1, "PD1"),
+    )
+
+    assert movement.kind == "stocktake_loss"
+    assert part.levels.get().on_hand == 6
+
+
+def test_a_price_type_price_wins_over_the_sale_price(db):
+    from pitstop.parts.models import PartPrice
+    from pitstop.parts.selectors import sale_prices
+
+    member, plain_part = PartFactory(sale_price=D("100.00")), PartFactory(sale_price=D("80.00"))
+    PartPrice.objects.create(part=member, price_type="member", price=D("90.00"))
+
+    assert sale_prices([member, plain_part], "member") == {member.pk: D("90.00"), plain_part.pk: D("80.00")}
+    assert sale_prices([member], "retail") == {member.pk: D("100.00")}

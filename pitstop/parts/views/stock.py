@@ -17,10 +17,10 @@ from pitstop.core.money import to_money
 from pitstop.core.numbering import next_code
 from pitstop.core.scoping import has_perm_in_store, require_perm_somewhere
 
-from . import purchasing, selectors, services
-from .api import ISSUE
-from .forms import IssueForm, LineFormSet, ReceiveForm
-from .models import Part, Supplier, Warehouse
+from .. import purchasing, selectors, services
+from ..api import ISSUE
+from ..forms import IssueForm, LineFormSet, ReceiveForm
+from ..models import Part, Supplier, Warehouse
 
 
 @login_required

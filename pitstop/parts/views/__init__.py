@@ -1,0 +1,1 @@
+"""The warehouse's pages, one module per job; each module lists its own routes."""
