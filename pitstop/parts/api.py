@@ -10,9 +10,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from pitstop.core.scoping import has_perm_in_store, permitted_store_ids, scoped
-from pitstop.core.text import pinyin_initials
 
-from . import purchasing, selectors, services
+from . import catalogue, purchasing, selectors, services
 from .models import Part, PurchaseOrder, PurchaseOrderLine, StockLevel, StockMovement, Supplier, Warehouse
 
 ISSUE = "parts.add_stockmovement"
@@ -134,11 +133,12 @@ class PartViewSet(
             raise PermissionDenied()
 
     def perform_create(self, serializer):
-        serializer.save(name_initials=pinyin_initials(serializer.validated_data["name"]))
+        serializer.instance = catalogue.part_save(actor=self.request.user, data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        name = serializer.validated_data.get("name", serializer.instance.name)
-        serializer.save(name_initials=pinyin_initials(name))
+        serializer.instance = catalogue.part_save(
+            actor=self.request.user, part=serializer.instance, data=serializer.validated_data
+        )
 
 
 class WarehouseViewSet(viewsets.ReadOnlyModelViewSet):

@@ -285,36 +285,26 @@ def stock_return(
     note: str = "",
     kind: str = Kind.RETURN,
 ) -> StockMovement:
-    """A part back from a job (退料), at the cost it went out at when that is known."""
-    issued = StockMovement.objects.filter(
-        part=part,
-        warehouse=warehouse,
-        kind__in=OUT_TO_JOB,
-        reference_type=reference.type,
-        reference_id=reference.id,
-    )
+    """A part back from a job (退料), at the cost it went out at when that is known. With a
+    reference (the job by id, or a slip by number) no more may come back than went out to it."""
     if reference.id is not None:
+        document = {"reference_type": reference.type, "reference_id": reference.id}
+    elif reference.no:
+        document = {"reference_type": reference.type, "reference_no": reference.no}
+    else:
+        document = None
+    if document is not None:
+        ledger = StockMovement.objects.filter(part=part, warehouse=warehouse, **document)
+        issued = ledger.filter(kind__in=OUT_TO_JOB)
         out = -sum((m.quantity for m in issued), ZERO)
-        back = sum(
-            (
-                m.quantity
-                for m in StockMovement.objects.filter(
-                    part=part,
-                    warehouse=warehouse,
-                    kind__in=BACK_FROM_JOB,
-                    reference_type=reference.type,
-                    reference_id=reference.id,
-                )
-            ),
-            ZERO,
-        )
+        back = sum((m.quantity for m in ledger.filter(kind__in=BACK_FROM_JOB)), ZERO)
         if clean_quantity(quantity) > out - back:
             raise ApplicationError(
                 _("Only %(n)s of %(part)s were issued to this job and not yet returned.")
                 % {"n": plain(out - back), "part": part},
                 field="quantity",
             )
-        last = issued.order_by("-id").first()
+        last = issued.filter(quantity__lt=0).order_by("-id").first()
         unit_cost = unit_cost if unit_cost is not None else (last.unit_cost if last else None)
     level_cost = unit_cost if unit_cost is not None else part.cost_price
     (movement,) = stock_receive(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import old_parts, purchasing, reports, sales, stock, stocktake, transfers
+from .views import catalogue, job_parts, old_parts, purchasing, reports, sales, stock, stocktake, transfers
 
 app_name = "parts"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("parts/issue/", stock.issue, name="issue"),
     path("parts/slips/<str:number>/", stock.slip, name="slip"),
     path("parts/suggestions/", stock.suggestions, name="suggestions"),
+    *catalogue.urlpatterns,
+    *job_parts.urlpatterns,
     *purchasing.urlpatterns,
     *stocktake.urlpatterns,
     *transfers.urlpatterns,

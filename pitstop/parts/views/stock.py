@@ -84,7 +84,14 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
     movements = []
     if request.user.store_ids_with(selectors.VIEW_MOVEMENTS):
         movements = list(selectors.movements_for(request.user).filter(part=part).order_by("-id")[:100])
-    return render(request, "parts/part_detail.html", {"part": part, "levels": levels, "movements": movements})
+    context = {
+        "part": part,
+        "levels": levels,
+        "movements": movements,
+        "prices": part.prices.order_by("price_type"),
+        "may_edit": bool(request.user.store_ids_with("parts.change_part")),
+    }
+    return render(request, "parts/part_detail.html", context)
 
 
 # --- receiving and issuing with a printed slip ----------------------------------------------
