@@ -8,7 +8,7 @@ from django.db import transaction
 from pitstop.accounts.models import Store
 from pitstop.core.text import pinyin_initials
 
-from .models import Part, PartCategory, StockMovement, Supplier, Warehouse
+from .models import Bin, Part, PartCategory, PartPrice, StockMovement, Supplier, Warehouse
 from .services import Reference, stock_receive
 
 CATEGORIES = [
@@ -36,6 +36,12 @@ PARTS = [
     ("101905601F", "火花塞", "NGK", "0303", "个", "42.00", "78.00", "大众 EA211", 48),
     ("5G1998002", "雨刮片（对）", "博世", "0401", "对", "88.00", "168.00", "朗逸 速腾 帕萨特", 15),
 ]
+
+
+def ean13(body: str) -> str:
+    """A 12-digit body with its EAN-13 check digit, as printed under the bars on the box."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
 
 
 def parts_demo_present() -> bool:
@@ -84,7 +90,13 @@ def load_parts_demo() -> dict:
                 fits_models=fits,
                 quality=Part.Quality.GENUINE if "原厂" in brand else Part.Quality.AFTERMARKET,
                 default_bin=f"A-{len(parts) // 4 + 1:02d}-{len(parts) % 4 + 1}",
+                barcode=ean13(f"69200000{len(parts) + 1:04d}"),
             )
+        )
+    # Members pay less for oil and filters (price type "member" of the VIP tiers).
+    for part in parts[:8]:
+        PartPrice.objects.create(
+            part=part, price_type="member", price=(part.sale_price * Decimal("0.9")).quantize(Decimal("0.01"))
         )
     for store in Store.objects.filter(is_headquarters=False, is_active=True).order_by("code"):
         main = Warehouse.objects.create(store=store, code="PJ", name=f"{store.name}配件库")
@@ -98,6 +110,8 @@ def load_parts_demo() -> dict:
             reference=Reference("opening", None, "期初"),
             lines=[(part, row[8], part.cost_price) for part, row in zip(parts, PARTS, strict=True)],
         )
+        for bin_code in sorted({part.default_bin for part in parts}):
+            Bin.objects.create(warehouse=main, code=bin_code)
         for level in main.levels.all():
             level.min_level, level.max_level = Decimal(5), Decimal(40)
             level.bin = level.part.default_bin
