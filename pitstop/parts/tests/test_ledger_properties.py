@@ -1,4 +1,5 @@
-"""Random sequences of receipts, issues, returns, transfers and counts never break the ledger:
+"""Random sequences of receipts, issues, returns, transfers, counts, stocktake differences,
+reservations and reversals never break the ledger:
 on hand = the sum of its movements, value = on hand × average cost (to the cent) = the sum of
 the movements' values, and nothing is ever negative."""
 
@@ -12,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from pitstop.core.exceptions import ApplicationError
 from pitstop.parts import services
-from pitstop.parts.models import StockLevel, StockMovement
+from pitstop.parts.models import Reservation, StockLevel, StockMovement
 from pitstop.parts.services import Reference
 
 from .factories import PartFactory, WarehouseFactory
@@ -66,6 +67,64 @@ def test_ledger_invariants(store_a):
                 reference=Reference("stocktake", 1, "PD-1"),
             )
 
+        @rule(
+            where=st.integers(0, 1),
+            difference=st.decimals(min_value=Decimal("-20"), max_value=Decimal("20"), places=3),
+        )
+        def adjust(self, where, difference):
+            with contextlib.suppress(ApplicationError):  # a loss beyond what is there is refused
+                services.stock_adjust(
+                    actor=None,
+                    warehouse=warehouses[where],
+                    part=part,
+                    difference=difference,
+                    reference=Reference("stocktake", 2, "PD-2"),
+                )
+
+        @rule(where=st.integers(0, 1), quantity=quantities)
+        def reserve(self, where, quantity):
+            with contextlib.suppress(ApplicationError):
+                services.reservation_create(
+                    actor=None, warehouse=warehouses[where], part=part, quantity=quantity, reference=job
+                )
+
+        @rule(data=st.data())
+        def release_or_issue_a_reservation(self, data):
+            open_ones = list(Reservation.objects.filter(part=part, status="open").order_by("pk"))
+            if not open_ones:
+                return
+            reservation = data.draw(st.sampled_from(open_ones))
+            if data.draw(st.booleans()):
+                services.reservation_release(actor=None, reservation=reservation)
+            else:
+                with contextlib.suppress(ApplicationError):
+                    services.stock_issue(
+                        actor=None,
+                        warehouse=reservation.warehouse,
+                        lines=[(part, reservation.outstanding)],
+                        reference=job,
+                        reservation=reservation,
+                    )
+
+        @rule(data=st.data())
+        def reverse_a_movement(self, data):
+            candidates = list(
+                StockMovement.objects.filter(
+                    part=part, reversal_of__isnull=True, reversals__isnull=True
+                ).order_by("-pk")[:5]
+            )
+            if candidates:
+                with contextlib.suppress(ApplicationError):  # reversing stock that has left is refused
+                    services.movement_reverse(
+                        actor=None, movement=data.draw(st.sampled_from(candidates)), reason="test"
+                    )
+
+        @invariant()
+        def reservations_agree_with_the_balance(self):
+            for level in StockLevel.objects.filter(part=part):
+                held = Reservation.objects.filter(part=part, warehouse_id=level.warehouse_id, status="open")
+                assert level.reserved == sum((r.outstanding for r in held), Decimal(0))
+
         @invariant()
         def balances_agree_with_the_ledger(self):
             for level in StockLevel.objects.filter(part=part):
@@ -78,6 +137,8 @@ def test_ledger_invariants(store_a):
         def teardown(self):
             # A fresh start for the next example (test clean-up bypasses the append-only guard).
             StockLevel.objects.filter(part=part).update(on_hand=0, value=0, reserved=0, average_cost=0)
+            Reservation.objects.filter(part=part).delete()
+            StockMovement.objects.filter(part=part).update(reversal_of=None)
             StockMovement.objects.filter(part=part)._raw_delete(StockMovement.objects.db)
 
     run = settings(
