@@ -11,6 +11,8 @@ Environment variables (all optional for the embedded SQLite default):
                      unset: background jobs run in the web process (no broker needed)
   SMS_GATEWAY_URL    HTTP endpoint of the SMS gateway; unset: messages are only stored (outbox)
   SMS_GATEWAY_TOKEN  token sent to the SMS gateway
+  SMS_GATEWAY_TIMEOUT  seconds to wait for the gateway (default 5)
+  SMS_SIGNATURE      the signature registered with the carriers, sent as 【…】; unset: the store's name
   PITSTOP_VAR_DIR    where the SQLite file, the generated secret key and uploads live (default ./var)
 """
 
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
     "pitstop.accounts",
     "pitstop.customers",
     "pitstop.parts",
+    "pitstop.messaging",
     "pitstop.demo",
 ]
 
@@ -108,7 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "pitstop.accounts.context_processors.shell",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": ["template_partials.templatetags.partials", "pitstop.core.templatetags.pitstop"],
         },
     }
 ]
@@ -245,6 +248,8 @@ CELERY_TIMEZONE = TIME_ZONE
 
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "5"))
+SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", "")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_CACHE_URL"):

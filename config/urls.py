@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("pitstop.accounts.urls")),
     path("", include("pitstop.customers.urls")),
     path("", include("pitstop.parts.urls")),
+    path("", include("pitstop.messaging.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -84,8 +84,17 @@ _AUDIT_PARTS = _READ_PARTS + [
     "parts.view_oldpartbatch",
 ]
 
+# Messages to owners: the front desk and customer care send and see their store's outbox;
+# managers also word the store's templates; the administrator words the chain's defaults.
+_SEND_MESSAGES = [
+    "messaging.view_outboundmessage",
+    "messaging.add_outboundmessage",
+    "messaging.view_messagetemplate",
+]
+_WORD_MESSAGES = _SEND_MESSAGES + ["messaging.add_messagetemplate", "messaging.change_messagetemplate"]
+
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
-    "advisor": _WRITE_FILES + ["customers.view_personal_data"] + _READ_PARTS,
+    "advisor": _WRITE_FILES + ["customers.view_personal_data"] + _READ_PARTS + _SEND_MESSAGES,
     "dispatcher": _READ_FILES + _READ_PARTS,
     "technician": _READ_FILES + _READ_PARTS,
     "team_leader": _READ_FILES + _READ_PARTS,
@@ -93,13 +102,18 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "warehouse": _READ_FILES + _KEEP_PARTS,
     "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale"],
     # Customer care calls through the system and sees phones masked (F-1.7).
-    "care_agent": _WRITE_FILES,
+    "care_agent": _WRITE_FILES + _SEND_MESSAGES,
     # The manager approves stocktakes: the keeper who counted does not post their own losses.
-    "store_manager": _MANAGE_FILES + _KEEP_PARTS + ["parts.approve_stocktake"],
-    "hq": _READ_FILES + _AUDIT_PARTS + ["customers.export_customer", "core.view_auditentry"],
+    "store_manager": _MANAGE_FILES + _KEEP_PARTS + ["parts.approve_stocktake"] + _WORD_MESSAGES,
+    "hq": _READ_FILES
+    + _AUDIT_PARTS
+    + ["customers.export_customer", "core.view_auditentry"]
+    + ["messaging.view_outboundmessage", "messaging.view_messagetemplate"],
     "admin": _MANAGE_FILES
     + _KEEP_PARTS
+    + _WORD_MESSAGES
     + [
+        "messaging.change_chain_template",
         "parts.approve_stocktake",
         "parts.add_supplier",
         "parts.change_supplier",
