@@ -10,14 +10,21 @@ from rest_framework.test import APIClient
 
 from pitstop.customers.models import ImportBatch
 from pitstop.customers.tests.factories import CustomerFactory, TierFactory, VehicleFactory
+from pitstop.messaging.tests.factories import MessageTemplateFactory, OutboundMessageFactory
+from pitstop.parts import old_parts, sales, stocktake, transfers
 from pitstop.parts.models import Supplier
-from pitstop.parts.purchasing import purchase_order_create
+from pitstop.parts.purchasing import (
+    purchase_order_create,
+    purchase_order_receive,
+    purchase_order_transition,
+    supplier_return_create,
+)
 from pitstop.parts.services import Reference, stock_receive
 from pitstop.parts.tests.factories import PartFactory, WarehouseFactory
 
 MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9", "甲店配件库", "WO-ISOLATED"]
 # The parts catalogue is the chain's, shared by design: its records answer every store.
-SHARED = {"part-detail", "parts:part_detail", "supplier-detail"}
+SHARED = {"part-detail", "parts:part_detail", "parts:part_edit", "supplier-detail", "parts:supplier_detail"}
 SKIPPED_NAMESPACES = {"admin"}  # the admin is only for staff accounts; checked separately below
 
 
@@ -55,7 +62,43 @@ def store_a_records(store_a, manager):
         lines=[(part, "3", "10")],
         reference=Reference("work_order", 1, MARKERS[4]),
     )
+    order = purchase_order_create(
+        actor=manager, store=store_a, supplier=supplier, warehouse=warehouse, lines=[(part, "5", "10")]
+    )
+    purchase_order_transition(actor=manager, order=order, to="ordered")
+    (receipt,) = purchase_order_receive(actor=manager, order=order, lines=[(part, "2", None)])
+    count = stocktake.stocktake_create(actor=manager, warehouse=warehouse)
+    sale = sales.counter_sale_create(
+        actor=manager, store=store_a, warehouse=warehouse, lines=[sales.SaleLine(part, "1")]
+    )
     return {
+        "order_received": order,
+        "receipt": receipt,
+        "supplier_return": supplier_return_create(
+            actor=manager,
+            store=store_a,
+            supplier=supplier,
+            warehouse=warehouse,
+            lines=[(part, "1")],
+            reason="破损",
+        ),
+        "stocktake": count,
+        "count_line": count.lines.first(),
+        # Inside store A: a transfer to store B would rightly be visible to store B.
+        "transfer": transfers.transfer_create(
+            actor=manager, source=warehouse, target=WarehouseFactory(store=store_a), lines=[(part, "1")]
+        ),
+        "sale": sale,
+        "old_part": old_parts.old_part_collect(
+            actor=manager, store=store_a, source="manual", description=MARKERS[3] + "旧件", plate=MARKERS[2]
+        ),
+        "old_batch": old_parts.batch_create(
+            actor=manager, store=store_a, destination="supplier", supplier=supplier
+        ),
+        "message": OutboundMessageFactory(
+            store=store_a, to=MARKERS[1], body=f"【甲店】{MARKERS[0]}您好，您的爱车{MARKERS[2]}已完工。"
+        ),
+        "template": MessageTemplateFactory(store=store_a, body=f"{{customer}}您好，{MARKERS[0]}提醒您。"),
         "customer": customer,
         "vehicle": vehicle,
         "tier": tier,
@@ -75,6 +118,11 @@ def store_a_records(store_a, manager):
             reference=Reference("receipt", None, "RKA1"),
         )[0],
     }
+
+
+STOCKTAKE_VIEWS = ["detail", "scan", "differences", "submit", "reopen", "cancel", "post", "sheet", "report"]
+TRANSFER_VIEWS = ["detail", "edit", "note", "ship", "receive", "cancel"]
+SALE_VIEWS = ["detail", "edit", "post", "cancel", "slip"]
 
 
 def records_for(name: str, records: dict) -> dict | None:
@@ -104,8 +152,37 @@ def records_for(name: str, records: dict) -> dict | None:
         "purchase-order-close": "order",
         "purchase-order-receive": "order",
     }
+    by_name.update(
+        {
+            "messaging:message_detail": "message",
+            "messaging:message_resend": "message",
+            "messaging:template_edit": "template",
+            "parts:level_edit": "level",
+            "parts:part_edit": "part",
+            "parts:purchase_order": "order",
+            "parts:purchase_order_edit": "order",
+            "parts:purchase_order_move": "order",
+            "parts:purchase_order_receive": "order",
+            "parts:purchase_order_print": "order",
+            "parts:supplier_detail": "supplier",
+            "parts:supplier_return": "supplier_return",
+            **{f"parts:stocktake_{view}": "stocktake" for view in STOCKTAKE_VIEWS},
+            **{f"parts:transfer_{view}": "transfer" for view in TRANSFER_VIEWS},
+            **{f"parts:counter_sale_{view}": "sale" for view in SALE_VIEWS},
+            "parts:old_part": "old_part",
+            "parts:old_part_move": "old_part",
+            **{
+                f"parts:old_part_batch{view}": "old_batch"
+                for view in ["", "_add", "_remove", "_move", "_print"]
+            },
+        }
+    )
     if name == "parts:slip":
         return {"number": records["slip"].reference_no}
+    if name == "parts:purchase_receipt":
+        return {"pk": records["order_received"].pk, "number": records["receipt"].reference_no}
+    if name == "parts:stocktake_count":
+        return {"pk": records["stocktake"].pk, "line": records["count_line"].pk}
     key = by_name.get(name)
     return {"pk": records[key].pk} if key else None
 

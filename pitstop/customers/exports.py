@@ -35,7 +35,7 @@ def _export(request: HttpRequest, *, kind: str, queryset: QuerySet, headers: lis
 def customers_xlsx(request: HttpRequest, customers: QuerySet) -> HttpResponse:
     headers = [
         _("Customer code"),
-        _("Name"),
+        _("Customer name"),
         _("Mobile"),
         _("Customer type"),
         _("Tier"),

@@ -1,6 +1,7 @@
 """/api/v1/parts/, warehouses/, stock-levels/, stock-movements/ (read only) and stock-issues/:
 the stock services with the same scoping and validation as the pages."""
 
+from django import forms
 from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -148,9 +149,24 @@ class WarehouseViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.warehouses_for(self.request.user).order_by("store", "code")
 
 
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class StockLevelFilter(filters.FilterSet):
+    # Plain ids: a lookup by part and warehouse is the hottest call of the API, and choice
+    # filters would first load the part and the warehouse (two queries) only to check they exist.
+    part = IdFilter(field_name="part_id")
+    warehouse = IdFilter(field_name="warehouse_id")
+
+    class Meta:
+        model = StockLevel
+        fields = ["part", "warehouse"]
+
+
 class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = StockLevelSerializer
-    filterset_fields = ["part", "warehouse"]
+    filterset_class = StockLevelFilter
 
     def get_queryset(self):
         return selectors.levels_for(self.request.user).order_by("warehouse", "part__code")
@@ -219,7 +235,7 @@ class SupplierViewSet(viewsets.ReadOnlyModelViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not permitted_store_ids(request.user, "parts.view_part"):
+        if not permitted_store_ids(request.user, "parts.view_supplier"):
             raise PermissionDenied()
 
 
@@ -277,21 +293,21 @@ class PurchaseOrderViewSet(
 
     def get_queryset(self):
         return (
-            scoped(PurchaseOrder.objects.all(), self.request.user, "parts.view_stocklevel")
+            scoped(PurchaseOrder.objects.all(), self.request.user, "parts.view_purchaseorder")
             .select_related("supplier", "warehouse")
             .prefetch_related("lines")
             .order_by("-id")
         )
 
-    def _may_change(self, order_or_warehouse) -> None:
-        if not has_perm_in_store(self.request.user, ISSUE, order_or_warehouse.store_id):
+    def _may_change(self, order_or_warehouse, perm: str = "parts.change_purchaseorder") -> None:
+        if not has_perm_in_store(self.request.user, perm, order_or_warehouse.store_id):
             raise PermissionDenied()
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        self._may_change(data["warehouse"])
+        self._may_change(data["warehouse"], "parts.add_purchaseorder")
         order = purchasing.purchase_order_create(
             actor=request.user,
             store=data["warehouse"].store,
@@ -328,6 +344,7 @@ class PurchaseOrderViewSet(
     def receive(self, request, pk=None, **kwargs):
         order = self.get_object()
         self._may_change(order)
+        self._may_change(order, ISSUE)  # receiving moves stock
         serializer = ReceiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

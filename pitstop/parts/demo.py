@@ -8,7 +8,7 @@ from django.db import transaction
 from pitstop.accounts.models import Store
 from pitstop.core.text import pinyin_initials
 
-from .models import Bin, Part, PartCategory, PartPrice, StockMovement, Supplier, Warehouse
+from .models import Bin, Part, PartCategory, PartPrice, PurchaseOrder, StockMovement, Supplier, Warehouse
 from .services import Reference, stock_receive
 
 CATEGORIES = [
@@ -117,3 +117,115 @@ def load_parts_demo() -> dict:
             level.bin = level.part.default_bin
             level.save(update_fields=["min_level", "max_level", "bin"])
     return {"created": True, "parts": len(parts)}
+
+
+def documents_demo_present() -> bool:
+    from .models import PurchaseOrder
+
+    return PurchaseOrder.objects.exists()
+
+
+@transaction.atomic
+def load_parts_documents_demo() -> dict:
+    """A working parts department in 北京朝阳店: orders in each state, a counted stocktake,
+    transfers, counter sales and old parts, made through the same services a keeper uses."""
+    from pitstop.accounts.models import User
+    from pitstop.customers.models import Vehicle
+
+    from . import old_parts, purchasing, sales, stocktake, transfers
+
+    if documents_demo_present() or not Part.objects.exists():
+        return {"created": False}
+    keeper = User.objects.filter(username="warehouse").first()
+    manager = User.objects.filter(username="manager").first()
+    stores = list(Store.objects.filter(is_headquarters=False, is_active=True).order_by("code"))
+    if keeper is None or manager is None or len(stores) < 2:
+        return {"created": False}
+    beijing, shanghai = stores[0], stores[1]
+    main = Warehouse.objects.get(store=beijing, code="PJ")
+    old_store = Warehouse.objects.get(store=beijing, code="JJ")
+    parts = {part.code: part for part in Part.objects.all()}
+    supplier, maker = Supplier.objects.get(code="HT"), Supplier.objects.get(code="FAW")
+
+    def order(lines, state):
+        made = purchasing.purchase_order_create(
+            actor=keeper,
+            store=beijing,
+            supplier=supplier if state != "received" else maker,
+            warehouse=main,
+            lines=[(parts[code], qty, None) for code, qty in lines],
+        )
+        if state != "draft":
+            purchasing.purchase_order_transition(actor=keeper, order=made, to=PurchaseOrder.Status.ORDERED)
+        if state in ("partly", "received"):
+            first_code, first_qty = lines[0]
+            taken = first_qty if state == "received" else 2
+            purchasing.purchase_order_receive(
+                actor=keeper,
+                order=made,
+                lines=[
+                    (parts[code], qty if state == "received" else taken, None)
+                    for code, qty in (lines if state == "received" else lines[:1])
+                ],
+            )
+        return made
+
+    order([("3Q0698151A", 6), ("5Q0615301F", 2)], "draft")
+    order([("06A115561B", 20), ("1K0129620D", 10)], "ordered")
+    order([("101905601F", 8), ("5G1998002", 6)], "partly")
+    order([("G 052 195 M4", 12)], "received")
+    purchasing.supplier_return_create(
+        actor=keeper,
+        store=beijing,
+        supplier=supplier,
+        warehouse=main,
+        lines=[(parts["N10320101"], 2)],
+        reason="包装破损",
+    )
+
+    count = stocktake.stocktake_create(actor=keeper, warehouse=main, bins="A-01-1, A-01-2")
+    for line in count.lines.select_related("part"):
+        found = line.expected + (1 if line.part.code == "06A115561B" else -1)
+        stocktake.stocktake_set_count(actor=keeper, stocktake=count, line_id=line.pk, counted=max(found, 0))
+    stocktake.stocktake_transition(actor=keeper, stocktake=count, to="submitted")
+    stocktake.stocktake_post(actor=manager, stocktake=count)
+
+    to_shanghai = transfers.transfer_create(
+        actor=keeper,
+        source=main,
+        target=Warehouse.objects.get(store=shanghai, code="PJ"),
+        lines=[(parts["06A115561B"], 4), (parts["0986AB1234"], 1)],
+        note="上海浦东店急用",
+    )
+    transfers.transfer_ship(actor=keeper, transfer=to_shanghai)
+
+    walk_in = sales.counter_sale_create(
+        actor=keeper,
+        store=beijing,
+        warehouse=main,
+        buyer_name="王师傅",
+        lines=[sales.SaleLine(parts["06A115561B"], 2), sales.SaleLine(parts["5G1998002"], 1)],
+    )
+    sales.counter_sale_post(actor=keeper, sale=walk_in)
+    paid = sales.counter_sale_create(
+        actor=keeper,
+        store=beijing,
+        warehouse=main,
+        buyer_name="赵女士",
+        lines=[sales.SaleLine(parts["N10320101"], 2)],
+    )
+    sales.counter_sale_post(actor=keeper, sale=paid)
+    sales.counter_sale_mark_paid(actor=keeper, sale=paid, payment_reference="现金")
+
+    vehicle = Vehicle.objects.filter(owner__store=beijing).order_by("pk").first()
+    plate = vehicle.plate if vehicle else ""
+    loose = old_parts.old_part_collect(
+        actor=keeper, store=beijing, source="manual", part=parts["06A115561B"], plate=plate, note="保养更换"
+    )
+    pads = old_parts.old_part_collect(
+        actor=keeper, store=beijing, source="manual", part=parts["3Q0698151A"], plate=plate
+    )
+    old_parts.old_part_store(actor=keeper, old_part=pads, warehouse=old_store, bin="J-01")
+    batch = old_parts.batch_create(actor=keeper, store=beijing, destination="supplier", supplier=supplier)
+    old_parts.batch_add(actor=keeper, batch=batch, old_parts=[pads])
+    return {"created": True, "old_parts": [loose.number, pads.number]}

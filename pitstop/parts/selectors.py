@@ -86,3 +86,86 @@ def sale_prices(parts, price_type: str) -> dict[int, Decimal]:
         PartPrice.objects.filter(part__in=parts, price_type=price_type).values_list("part_id", "price")
     )
     return {part.pk: special.get(part.pk, part.sale_price) for part in parts}
+
+
+@dataclass(frozen=True)
+class Todo:
+    key: str
+    label: str
+    count: int
+    url: str
+    urgent: bool = False
+
+
+def warehouse_todo(*, user, store: Store | None) -> dict:
+    """What waits for the parts department today, each line only for a role allowed to act on
+    it: parts below minimum, deliveries due, transfers on the way in, counts to approve, sales
+    waiting at the cash desk, old parts to put away."""
+    from django.db.models import F
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .models import CounterSale, OldPart, PurchaseOrder, Stocktake, Transfer
+
+    def ids(perm: str) -> list[int]:
+        allowed = user.store_ids_with(perm)
+        return sorted(allowed & {store.pk} if store is not None else allowed)
+
+    today = timezone.localdate()
+    todo: list[Todo] = []
+    if stores := ids(VIEW_STOCK):
+        low = StockLevel.objects.filter(warehouse__store_id__in=stores, on_hand__lt=F("min_level")).count()
+        todo.append(
+            Todo("low", _("Parts below their minimum"), low, reverse("parts:stock_list") + "?low=1", low > 0)
+        )
+    if stores := ids("parts.view_purchaseorder"):
+        due = PurchaseOrder.objects.filter(
+            store_id__in=stores,
+            status__in=[PurchaseOrder.Status.ORDERED, PurchaseOrder.Status.PARTLY_RECEIVED],
+        )
+        late = due.filter(expected_on__lt=today).count()
+        todo.append(
+            Todo("due", _("Deliveries awaited"), due.count(), reverse("parts:purchase_order_list"), False)
+        )
+        if late:
+            todo.append(
+                Todo("late", _("Deliveries overdue"), late, reverse("parts:purchase_order_list"), True)
+            )
+    if stores := ids("parts.view_transfer"):
+        coming = Transfer.objects.filter(
+            target_store_id__in=stores, status=Transfer.Status.IN_TRANSIT
+        ).count()
+        todo.append(
+            Todo(
+                "transfers", _("Transfers on the way in"), coming, reverse("parts:transfer_list"), coming > 0
+            )
+        )
+    if stores := ids("parts.approve_stocktake"):
+        waiting = Stocktake.objects.filter(store_id__in=stores, status=Stocktake.Status.SUBMITTED).count()
+        todo.append(
+            Todo(
+                "stocktakes",
+                _("Stocktakes to approve"),
+                waiting,
+                reverse("parts:stocktake_list"),
+                waiting > 0,
+            )
+        )
+    if stores := ids("parts.view_countersale"):
+        unpaid = CounterSale.objects.filter(store_id__in=stores, status=CounterSale.Status.POSTED).count()
+        todo.append(
+            Todo(
+                "sales",
+                _("Counter sales awaiting payment"),
+                unpaid,
+                reverse("parts:counter_sale_list"),
+                False,
+            )
+        )
+    if stores := ids("parts.change_oldpart"):
+        loose = OldPart.objects.filter(store_id__in=stores, status=OldPart.Status.COLLECTED).count()
+        todo.append(
+            Todo("old_parts", _("Old parts to put away"), loose, reverse("parts:old_part_list"), False)
+        )
+    return {"todo": todo}

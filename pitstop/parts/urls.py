@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import catalogue, job_parts, old_parts, purchasing, reports, sales, stock, stocktake, transfers
+from .views import (
+    catalogue,
+    job_parts,
+    levels,
+    old_parts,
+    purchasing,
+    reports,
+    sales,
+    stock,
+    stocktake,
+    transfers,
+)
 
 app_name = "parts"
 urlpatterns = [
@@ -12,6 +23,7 @@ urlpatterns = [
     path("parts/suggestions/", stock.suggestions, name="suggestions"),
     *catalogue.urlpatterns,
     *job_parts.urlpatterns,
+    *levels.urlpatterns,
     *purchasing.urlpatterns,
     *stocktake.urlpatterns,
     *transfers.urlpatterns,

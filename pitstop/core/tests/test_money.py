@@ -41,3 +41,12 @@ def test_quantities_print_as_people_write_them():
     from pitstop.core.money import plain
 
     assert [plain(Decimal(v)) for v in ("10.000", "2.500", "0.001", "0")] == ["10", "2.5", "0.001", "0"]
+
+
+def test_templates_print_quantities_as_people_write_them():
+    from django.template import Context, Template
+
+    rendered = Template("{{ a|qty }} {{ b|qty }} {{ c|qty }} {{ d|qty }}").render(
+        Context({"a": Decimal("10.000"), "b": Decimal("2.500"), "c": Decimal("-3"), "d": None})
+    )
+    assert rendered == "10 2.5 -3 "

@@ -81,7 +81,11 @@ class CounterSaleLine(models.Model):
     quantity = models.DecimalField(_("quantity"), **QTY)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     discount_rate = models.DecimalField(
-        _("discount rate"), **RATE, default=ZERO, help_text=_("0.1000 is 10% off.")
+        _("discount rate"),
+        **RATE,
+        default=ZERO,
+        # xgettext:no-python-format
+        help_text=_("0.1000 is 10% off."),
     )
     amount = models.DecimalField(_("amount"), **MONEY, default=ZERO)
     unit_cost = models.DecimalField(_("unit cost"), **UNIT_COST, null=True, blank=True)

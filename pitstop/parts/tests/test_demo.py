@@ -19,3 +19,23 @@ def test_demo_shop_has_parts_in_stock_once(db):
 
     assert all(ean.is_valid(code) for code in Part.objects.values_list("barcode", flat=True))
     assert len(set(Part.objects.values_list("barcode", flat=True))) == 16
+
+
+def test_demo_parts_department_has_documents_in_every_state_and_the_ledger_agrees(db):
+    from pitstop.parts.models import CounterSale, OldPart, PurchaseOrder, Stocktake, Transfer
+
+    call_command("load_demo", "--quiet-logins")
+    call_command("load_demo", "--quiet-logins")
+    assert set(PurchaseOrder.objects.values_list("status", flat=True)) == {
+        "draft",
+        "ordered",
+        "partly_received",
+        "received",
+    }
+    assert Stocktake.objects.get().status == "posted"
+    assert Transfer.objects.get().status == "in_transit"
+    assert set(CounterSale.objects.values_list("status", flat=True)) == {"posted", "paid"}
+    assert set(OldPart.objects.values_list("status", flat=True)) == {"collected", "stored"}
+    for level in StockLevel.objects.all():
+        moves = StockMovement.objects.filter(part=level.part_id, warehouse=level.warehouse_id)
+        assert level.on_hand == sum((m.quantity for m in moves), Decimal(0))

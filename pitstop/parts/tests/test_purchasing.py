@@ -3,8 +3,15 @@ from decimal import Decimal
 import pytest
 
 from pitstop.core.exceptions import ApplicationError
-from pitstop.parts import purchasing
-from pitstop.parts.models import PurchaseOrder, StockLevel, StockMovement, Supplier
+from pitstop.parts import purchasing, services
+from pitstop.parts.models import (
+    PurchaseOrder,
+    StockLevel,
+    StockMovement,
+    Supplier,
+    SupplierReturn,
+    SupplierReturnLine,
+)
 
 from .factories import PartFactory, WarehouseFactory
 
@@ -39,11 +46,19 @@ def test_an_order_is_received_in_parts_and_its_state_follows(order):
     )
     po.refresh_from_db()
     assert po.status == "partly_received"
-    assert [m.reference_no for m in movements] == ["CGBJ01000001"] * 2
+    # Each delivery has its own receiving note number; the order is the reference's id.
+    assert {(m.reference_type, m.reference_id, m.reference_no) for m in movements} == {
+        ("purchase_order", po.pk, "RKBJ01000001")
+    }
     assert StockLevel.objects.get(part=pads).average_cost == D("300.0000")
-    purchasing.purchase_order_receive(actor=keeper, order=po, lines=[(pads, "3", None)])
+    (second,) = purchasing.purchase_order_receive(actor=keeper, order=po, lines=[(pads, "3", None)])
+    assert second.reference_no == "RKBJ01000002" and second.unit_cost == D("310.0000")
     po.refresh_from_db()
     assert po.status == "received" and StockLevel.objects.get(part=oil).on_hand == D("20")
+    assert [(d.number, d.lines, d.amount) for d in purchasing.deliveries(po)] == [
+        ("RKBJ01000001", 2, D("950.00")),
+        ("RKBJ01000002", 1, D("930.00")),
+    ]
     assert [e.to_status for e in po.events.all()] == ["draft", "ordered", "partly_received", "received"]
     purchasing.purchase_order_transition(actor=keeper, order=po, to="closed")
 
@@ -75,7 +90,6 @@ def test_a_move_the_state_does_not_allow_names_both_states(order):
 def test_suggestions_count_reservations_and_open_orders_and_become_an_order(login, store_a, make_staff):
     from django.urls import reverse
 
-    from pitstop.parts import services
     from pitstop.parts.selectors import purchase_suggestions
 
     keeper = make_staff("warehouse", store_a)
@@ -104,3 +118,151 @@ def test_suggestions_count_reservations_and_open_orders_and_become_an_order(logi
     assert purchase_suggestions(user=keeper, store=store_a) == []  # on a draft order: not suggested twice
     purchasing.purchase_order_transition(actor=keeper, order=po, to="cancelled")
     assert len(purchase_suggestions(user=keeper, store=store_a)) == 1
+
+
+def test_a_draft_is_changed_and_an_ordered_one_is_not(order):
+    po, keeper, oil, pads, other = order
+    other.cost_price = D("12.3400")
+    other.save()
+    purchasing.purchase_order_update(
+        actor=keeper,
+        order=po,
+        supplier=po.supplier,
+        warehouse=po.warehouse,
+        lines=[(oil, "25", "31"), (other, "2", None)],  # no cost: the part's cost price
+        note="加急",
+    )
+    po.refresh_from_db()
+    assert [(x.part, x.quantity, x.unit_cost) for x in po.lines.all()] == [
+        (oil, D("25"), D("31")),
+        (other, D("2"), D("12.34")),
+    ]
+    assert po.note == "加急" and po.events.last().to_status == "draft"
+    purchasing.purchase_order_transition(actor=keeper, order=po, to="ordered")
+    with pytest.raises(ApplicationError) as error:
+        purchasing.purchase_order_update(
+            actor=keeper, order=po, supplier=po.supplier, warehouse=po.warehouse, lines=[(oil, "1", "1")]
+        )
+    assert "已订货" in str(error.value.message)
+    assert po.lines.count() == 2
+
+
+def test_a_draft_keeps_its_lines_when_the_change_is_refused(order, store_b):
+    po, keeper, oil, *_ = order
+    with pytest.raises(ApplicationError):
+        purchasing.purchase_order_update(
+            actor=keeper, order=po, supplier=po.supplier, warehouse=po.warehouse, lines=[(oil, "0", "1")]
+        )
+    with pytest.raises(ApplicationError):
+        purchasing.purchase_order_update(
+            actor=keeper,
+            order=po,
+            supplier=po.supplier,
+            warehouse=WarehouseFactory(store=store_b),
+            lines=[(oil, "1", "1")],
+        )
+    assert po.lines.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("start", "to"),
+    [
+        ("draft", "closed"),
+        ("draft", "received"),
+        ("ordered", "draft"),
+        ("ordered", "partly_received"),
+        ("closed", "ordered"),
+        ("cancelled", "closed"),
+    ],
+)
+def test_moves_outside_allowed_are_refused_and_leave_no_event(order, start, to):
+    po, keeper, *_ = order
+    PurchaseOrder.objects.filter(pk=po.pk).update(status=start)
+    events = po.events.count()
+    with pytest.raises(ApplicationError) as error:
+        purchasing.purchase_order_transition(actor=keeper, order=po, to=to)
+    assert error.value.code == "transition"
+    assert PurchaseOrder.objects.get(pk=po.pk).status == start and po.events.count() == events
+
+
+@pytest.fixture
+def stocked(order):
+    po, keeper, oil, pads, _other = order
+    purchasing.purchase_order_transition(actor=keeper, order=po, to="ordered")
+    purchasing.purchase_order_receive(actor=keeper, order=po, lines=[(oil, "20", "30"), (pads, "4", None)])
+    services.stock_receive(actor=keeper, warehouse=po.warehouse, lines=[(oil, "10", "33")])  # avg 31
+    return po, keeper, oil, pads
+
+
+def test_a_return_takes_parts_out_at_the_average_cost(stocked):
+    po, keeper, oil, pads = stocked
+    ret = purchasing.supplier_return_create(
+        actor=keeper,
+        store=po.store,
+        supplier=po.supplier,
+        warehouse=po.warehouse,
+        lines=[(oil, "2"), (pads, "1"), (oil, "1")],  # a part scanned twice is one line
+        reason="包装破损",
+    )
+    assert ret.number == "THBJ01000001"
+    assert [(x.part, x.quantity, x.unit_cost, x.amount) for x in ret.lines.all()] == [
+        (oil, D("3"), D("31.0000"), D("93.00")),
+        (pads, D("1"), D("310.0000"), D("310.00")),
+    ]
+    assert StockLevel.objects.get(part=oil).on_hand == D("27")
+    moved = StockMovement.objects.filter(kind="supplier_return").order_by("id")
+    assert [(m.reference_type, m.reference_id, m.reference_no) for m in moved] == [
+        ("supplier_return", ret.pk, "THBJ01000001")
+    ] * 2
+
+
+def test_returning_more_than_there_is_writes_nothing(stocked):
+    po, keeper, oil, pads = stocked
+    movements = StockMovement.objects.count()
+    with pytest.raises(ApplicationError) as error:
+        purchasing.supplier_return_create(
+            actor=keeper,
+            store=po.store,
+            supplier=po.supplier,
+            warehouse=po.warehouse,
+            lines=[(oil, "1"), (pads, "5")],  # the first line is fine, the second is not
+            reason="质量问题",
+        )
+    assert error.value.code == "insufficient_stock"
+    assert not SupplierReturn.objects.exists() and not SupplierReturnLine.objects.exists()
+    assert StockMovement.objects.count() == movements
+    assert StockLevel.objects.get(part=oil).on_hand == D("30")
+    ret = purchasing.supplier_return_create(  # the number was not used up by the refusal
+        actor=keeper,
+        store=po.store,
+        supplier=po.supplier,
+        warehouse=po.warehouse,
+        lines=[(pads, "4")],
+        reason="错货",
+    )
+    assert ret.number == "THBJ01000001"
+
+
+def test_a_return_against_an_order_is_limited_to_what_the_order_brought(stocked, store_b):
+    po, keeper, oil, pads = stocked
+    common = {"actor": keeper, "store": po.store, "warehouse": po.warehouse, "reason": "质量问题"}
+    with pytest.raises(ApplicationError) as error:
+        purchasing.supplier_return_create(**common, supplier=po.supplier, order=po, lines=[(oil, "21")])
+    assert "20" in str(error.value.message)
+    purchasing.supplier_return_create(**common, supplier=po.supplier, order=po, lines=[(oil, "15")])
+    with pytest.raises(ApplicationError):  # 5 left to return on this order
+        purchasing.supplier_return_create(**common, supplier=po.supplier, order=po, lines=[(oil, "6")])
+    other_supplier = Supplier.objects.create(code="BS", name="博世汽配")
+    with pytest.raises(ApplicationError):
+        purchasing.supplier_return_create(**common, supplier=other_supplier, order=po, lines=[(oil, "1")])
+    with pytest.raises(ApplicationError):  # a warehouse of another store
+        purchasing.supplier_return_create(
+            **{**common, "warehouse": WarehouseFactory(store=store_b)},
+            supplier=po.supplier,
+            lines=[(oil, "1")],
+        )
+    with pytest.raises(ApplicationError):  # no reason
+        purchasing.supplier_return_create(
+            **{**common, "reason": " "}, supplier=po.supplier, lines=[(oil, "1")]
+        )
+    assert SupplierReturn.objects.count() == 1 and StockLevel.objects.get(part=oil).on_hand == D("15")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.forms import BootstrapMixin
+from pitstop.core.money import plain
 from pitstop.core.scoping import get_scoped_or_404, has_perm_in_store
 
 from .. import levels, selectors
@@ -48,8 +49,8 @@ def level_edit(request: HttpRequest, pk: int) -> HttpResponse:
     bins = list(Bin.objects.filter(warehouse=level.warehouse).values_list("code", flat=True))
     initial = {
         "bin": level.bin,
-        "min_level": level.min_level.normalize(),
-        "max_level": level.max_level.normalize(),
+        "min_level": plain(level.min_level),
+        "max_level": plain(level.max_level),
     }
     form = LevelForm(request.POST or None, initial=initial, bins=bins)
     if request.method == "POST" and form.is_valid():

@@ -90,6 +90,7 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "movements": movements,
         "prices": part.prices.order_by("price_type"),
         "may_edit": bool(request.user.store_ids_with("parts.change_part")),
+        "keeper_store_ids": request.user.store_ids_with(ISSUE),
     }
     return render(request, "parts/part_detail.html", context)
 
@@ -197,7 +198,16 @@ def slip(request: HttpRequest, number: str) -> HttpResponse:
         .order_by("id")
     )
     if not movements:
-        raise Http404
+        # A delivery against a purchase order has its own note, which names the order.
+        order_id = (
+            selectors.movements_for(request.user)
+            .filter(reference_no=number, reference_type=purchasing.RECEIPT_TYPE)
+            .values_list("reference_id", flat=True)
+            .first()
+        )
+        if order_id is None:
+            raise Http404
+        return redirect("parts:purchase_receipt", pk=order_id, number=number)
     first = movements[0]
     # A line is rounded, then lines are summed (STYLE.md).
     lines = [(m, to_money(abs(m.quantity) * m.unit_cost)) for m in movements]
@@ -219,6 +229,8 @@ def suggestions(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     rows = selectors.purchase_suggestions(user=request.user, store=request.store)
     if request.method == "POST":
+        if not has_perm_in_store(request.user, "parts.add_purchaseorder", request.store.pk):
+            raise PermissionDenied
         chosen = {int(pk) for pk in request.POST.getlist("level") if pk.isdigit()}
         supplier = Supplier.objects.filter(pk=request.POST.get("supplier") or 0, is_active=True).first()
         picked = [row for row in rows if row.level.pk in chosen]

@@ -33,6 +33,58 @@
     var next = fields[fields.indexOf(el) + 1];
     if (next) { next.focus(); next.select && next.select(); }
   });
+  // Forms marked data-confirm ask first (cancelling or posting a stocktake). Without JS they
+  // simply submit.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+  // Stocktake scanner (data-scan-form): a scanner types the code and Enter. Each scan is posted
+  // in order; the field is cleared and keeps the focus at once, so the next scan can be read
+  // while the previous one is on its way. The answer (the last-scan panel, with the line and the
+  // progress out of band) is swapped by htmx. Without JS the form is a plain POST.
+  var scans = Promise.resolve();
+  function focusScan(root) {
+    var field = (root || document).querySelector("[data-scan-focus]");
+    if (field) { field.focus(); }
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || !form.matches("[data-scan-form]") || !window.fetch || !window.htmx) return;
+    event.preventDefault();
+    var data = new FormData(form);
+    var target = document.getElementById(form.getAttribute("data-scan-target"));
+    if (!target || !String(data.get("code") || "").trim()) { focusScan(form); return; }
+    Array.prototype.forEach.call(form.querySelectorAll("[data-scan-clear]"), function (f) { f.value = ""; });
+    focusScan(form);
+    var failed = form.getAttribute("data-scan-error") || "Error";
+    scans = scans.then(function () {
+      return fetch(form.action, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "HX-Request": "true", "HX-Target": target.id }
+      }).then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      }).then(function (html) {
+        target = document.getElementById(target.id) || target;
+        window.htmx.swap(target, html, { swapStyle: "outerHTML" });
+      }).catch(function () {
+        target = document.getElementById(target.id) || target;
+        target.innerHTML = "";
+        var alert = document.createElement("div");
+        alert.className = "alert alert-danger mb-0";
+        alert.setAttribute("role", "alert");
+        alert.textContent = failed + " " + (data.get("code") || "");
+        target.appendChild(alert);
+      });
+    });
+  });
+  // After a line's count is set (its row is swapped), the focus goes back to the scanner field.
+  document.addEventListener("htmx:afterSettle", function () {
+    var active = document.activeElement;
+    if (!active || active === document.body) focusScan(document);
+  });
   // Keyboard: "/" jumps to the search box, as in most tools people know.
   document.addEventListener("keydown", function (event) {
     if (event.key === "/" && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName)) {

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
-from pitstop.parts.demo import load_parts_demo
+from pitstop.messaging.demo import load_messaging_demo
+from pitstop.parts.demo import load_parts_demo, load_parts_documents_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"demo parts loaded: {parts['parts']} parts with opening stock")
             )
+        if load_parts_documents_demo()["created"]:
+            self.stdout.write(self.style.SUCCESS("demo parts documents loaded"))
+        if load_messaging_demo().get("created"):
+            self.stdout.write(self.style.SUCCESS("demo messages loaded"))
         if not quiet_logins:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for username, role, store, name in STAFF:
