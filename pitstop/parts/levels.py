@@ -21,7 +21,11 @@ LEVEL_SETTINGS = ("bin", "min_level", "max_level")
 def level_settings_update(
     *, actor: User | None, level: StockLevel, bin: str, min_level, max_level
 ) -> StockLevel:
-    level = StockLevel.objects.select_for_update().select_related("warehouse", "part").get(pk=level.pk)
+    level = (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("warehouse", "part")
+        .get(pk=level.pk)
+    )
     bin = (bin or "").strip().upper()
     low, high = to_quantity(min_level or 0), to_quantity(max_level or 0)
     if low < 0 or high < 0:

@@ -168,7 +168,7 @@ def _refuse_move(old_part: OldPart, to: str) -> None:
 
 
 def _locked(old_part: OldPart) -> OldPart:
-    return OldPart.objects.select_for_update().select_related("batch").get(pk=old_part.pk)
+    return OldPart.objects.select_for_update(of=("self",)).select_related("batch").get(pk=old_part.pk)
 
 
 def _not_in_batch(old_part: OldPart) -> None:
@@ -394,7 +394,10 @@ def batch_add(*, actor: User | None, batch: OldPartBatch, old_parts: list[OldPar
         raise ApplicationError(_("Choose the old parts to pack."), field="number")
     ids = sorted({item.pk for item in old_parts})
     locked = list(
-        OldPart.objects.select_for_update().filter(pk__in=ids).select_related("batch").order_by("pk")
+        OldPart.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("batch")
+        .order_by("pk")
     )
     for item in locked:
         if item.store_id != batch.store_id:

@@ -157,7 +157,11 @@ def purchase_order_receive(
     """Parts delivered against the order, at the delivery's cost (the order's when not given).
     More than ordered only with a reason; a part not on the order is refused. The delivery gets
     its own receiving note number (RK…), which its movements carry as reference_no."""
-    order = PurchaseOrder.objects.select_for_update().select_related("warehouse", "store").get(pk=order.pk)
+    order = (
+        PurchaseOrder.objects.select_for_update(of=("self",))
+        .select_related("warehouse", "store")
+        .get(pk=order.pk)
+    )
     if order.status not in (Status.ORDERED, Status.PARTLY_RECEIVED):
         raise ApplicationError(
             _("An order that is %(status)s cannot be received.") % {"status": Status(order.status).label},

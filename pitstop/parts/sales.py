@@ -281,7 +281,7 @@ def counter_sale_update(
     note: str = "",
 ) -> CounterSale:
     """Change a draft: its buyer, warehouse and lines (replaced as a whole)."""
-    sale = CounterSale.objects.select_for_update().select_related("store").get(pk=sale.pk)
+    sale = CounterSale.objects.select_for_update(of=("self",)).select_related("store").get(pk=sale.pk)
     if sale.status != Status.DRAFT:
         raise ApplicationError(
             _("A sale that is %(status)s cannot be changed.") % {"status": _label(sale.status)},
@@ -321,7 +321,11 @@ def counter_sale_update(
 def counter_sale_post(*, actor: User | None, sale: CounterSale) -> CounterSale:
     """Take the parts out of the warehouse at their average cost and send the sale to the cash
     desk. Not enough stock, or a price below the cost now, refuses it and writes nothing."""
-    sale = CounterSale.objects.select_for_update().select_related("store", "warehouse").get(pk=sale.pk)
+    sale = (
+        CounterSale.objects.select_for_update(of=("self",))
+        .select_related("store", "warehouse")
+        .get(pk=sale.pk)
+    )
     _refuse_move(sale, Status.POSTED)
     lines = list(sale.lines.select_related("part"))
     if not lines:

@@ -281,7 +281,9 @@ def stocktake_create(
 
 def _lock_counting(actor: User, stocktake: Stocktake) -> Stocktake:
     _refuse_unless(may_change(actor, stocktake))
-    stocktake = Stocktake.objects.select_for_update().select_related("warehouse").get(pk=stocktake.pk)
+    stocktake = (
+        Stocktake.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=stocktake.pk)
+    )
     if stocktake.status != Status.COUNTING:
         raise ApplicationError(
             _("Stocktake %(number)s is %(status)s: reopen it to count again.")
@@ -410,7 +412,9 @@ def stocktake_post(*, actor: User, stocktake: Stocktake, note: str = "") -> Stoc
     not counted are not posted. All or nothing: a loss larger than what is on hand now refuses
     the whole posting."""
     _refuse_unless(may_post(actor, stocktake))
-    stocktake = Stocktake.objects.select_for_update().select_related("warehouse").get(pk=stocktake.pk)
+    stocktake = (
+        Stocktake.objects.select_for_update(of=("self",)).select_related("warehouse").get(pk=stocktake.pk)
+    )
     if stocktake.status != Status.SUBMITTED:
         raise ApplicationError(
             _("A stocktake that is %(from)s cannot become %(to)s.")

@@ -46,6 +46,25 @@ def test_keeper_receives_and_issues(page_for, shot, live_server, store_a, make_s
     expect(page.locator(".slip")).to_contain_text("赵磊")
     shot(page, "warehouse-04-issue-slip")
     assert StockLevel.objects.get(part=oil_filter).on_hand == Decimal("8")
+    slip_number = page.locator(".slip strong").first.inner_text()
+
+    # 退料: one filter was not needed and comes back against the same slip.
+    page.click(".app-sidebar >> text=维修退料")
+    page.fill("#id_slip", slip_number)
+    page.fill("#id_taken_by", "赵磊")
+    page.fill("#id_line-0-part", "06A115561B")
+    page.fill("#id_line-0-quantity", "1")
+    page.click("main button[type=submit]")
+    expect(page.locator(".slip")).to_contain_text("维修退料")
+    expect(page.locator(".slip tfoot")).to_contain_text("¥32.50")  # two out, one back
+    shot(page, "warehouse-05-slip-with-return")
+    assert StockLevel.objects.get(part=oil_filter).on_hand == Decimal("9")
+
+    # The day's work on the home page: below-minimum parts are counted there.
+    StockLevel.objects.filter(part=oil_filter).update(min_level=Decimal("20"))
+    page.click(".app-sidebar >> text=今日工作")
+    expect(page.locator("[data-todo=low] .badge")).to_have_text("1")
+    shot(page, "warehouse-06-home")
 
 
 def test_keeper_counts_a_bin_by_scanner_and_manager_posts(page_for, shot, live_server, store_a, make_staff):

@@ -167,7 +167,11 @@ def issue(request: HttpRequest) -> HttpResponse:
                 reference=services.Reference("issue_slip", None, number),
                 note=" ".join(
                     filter(
-                        None, [work_order and f"{_('Work order')} {work_order}", header.cleaned_data["note"]]
+                        None,
+                        [
+                            work_order and _("Work order %(number)s") % {"number": work_order},
+                            header.cleaned_data["note"],
+                        ],
                     )
                 ),
                 lines=[(row["part_obj"], row["quantity"]) for row in _lines(lines)],
@@ -209,15 +213,19 @@ def slip(request: HttpRequest, number: str) -> HttpResponse:
             raise Http404
         return redirect("parts:purchase_receipt", pk=order_id, number=number)
     first = movements[0]
-    # A line is rounded, then lines are summed (STYLE.md).
-    lines = [(m, to_money(abs(m.quantity) * m.unit_cost)) for m in movements]
+    is_receipt = first.reference_type == "receipt"
+    # In the slip's own direction: an issue slip counts parts out, so a part returned or
+    # exchanged back against it counts negative. A line is rounded, then lines are summed.
+    direction = 1 if is_receipt else -1
+    lines = [(m, to_money(direction * m.quantity * m.unit_cost)) for m in movements]
     context = {
         "number": number,
         "title": SLIP_TYPES[first.reference_type][1],
         "first": first,
         "lines": lines,
         "total": sum((amount for _m, amount in lines), Decimal(0)),
-        "is_receipt": first.reference_type == "receipt",
+        "is_receipt": is_receipt,
+        "mixed": len({m.kind for m in movements}) > 1,
     }
     return render(request, "parts/slip.html", context)
 
