@@ -22,8 +22,19 @@ class ReceiveForm(SlipHeaderForm):
 
 
 class IssueForm(SlipHeaderForm):
+    PURPOSES = [("issue", _("to a job")), ("scrap", _("scrap (damaged, expired)"))]
+
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=PURPOSES, initial="issue", required=False)
     work_order = forms.CharField(label=_("Work order no."), max_length=40, required=False)
     taken_by = forms.CharField(label=_("Taken by"), max_length=60)
+
+    def clean(self):
+        data = super().clean()
+        data["purpose"] = data.get("purpose") or "issue"
+        # Scrapped stock is a loss the manager will ask about: the reason is written down.
+        if data.get("purpose") == "scrap" and not (data.get("note") or "").strip():
+            self.add_error("note", _("Say why the parts are scrapped."))
+        return data
 
 
 class LineForm(BootstrapMixin, forms.Form):

@@ -121,3 +121,25 @@ def test_roles_that_do_not_keep_stock_cannot_return(client, advisor):
     client.force_login(advisor)
     assert client.get(reverse("parts:return")).status_code == 403
     assert client.get(reverse("parts:exchange")).status_code == 403
+
+
+def test_scrapping_needs_a_reason_and_leaves_a_scrap_movement(client, issued):
+    keeper, warehouse, _pads, other = issued
+    client.force_login(keeper)
+    data = {
+        "warehouse": warehouse.pk,
+        "purpose": "scrap",
+        "taken_by": "仓管",
+        "line-TOTAL_FORMS": "1",
+        "line-INITIAL_FORMS": "0",
+        "line-0-part": "58101-R",
+        "line-0-quantity": "1",
+    }
+    refused = client.post(reverse("parts:issue"), data)
+    assert refused.status_code == 400 and "报废" in refused.content.decode()
+    assert _level(other, warehouse).on_hand == 2
+
+    assert client.post(reverse("parts:issue"), {**data, "note": "包装破损受潮"}).status_code == 302
+    scrapped = StockMovement.objects.get(kind="scrap")
+    assert (scrapped.quantity, scrapped.note) == (Decimal("-1.000"), "包装破损受潮")
+    assert _level(other, warehouse).on_hand == 1

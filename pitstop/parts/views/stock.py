@@ -163,6 +163,7 @@ def issue(request: HttpRequest) -> HttpResponse:
             services.stock_issue(
                 actor=request.user,
                 warehouse=warehouse,
+                kind=header.cleaned_data["purpose"],
                 taken_by=header.cleaned_data["taken_by"],
                 reference=services.Reference("issue_slip", None, number),
                 note=" ".join(
