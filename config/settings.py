@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "pitstop.customers",
     "pitstop.parts",
     "pitstop.messaging",
+    "pitstop.service",
     "pitstop.demo",
 ]
 
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "pitstop.core.htmx.HtmxMessagesMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
