@@ -93,25 +93,64 @@ _SEND_MESSAGES = [
 ]
 _WORD_MESSAGES = _SEND_MESSAGES + ["messaging.add_messagetemplate", "messaging.change_messagetemplate"]
 
+# Service: everyone in the process reads the catalogue and the bookings; the front desk books.
+_READ_SERVICE = [
+    "service.view_appointment",
+    "service.view_labouroperation",
+    "service.view_cannedjob",
+    "service.view_maintenanceplan",
+    "service.view_bay",
+    "service.view_technicianduty",
+]
+_BOOK = _READ_SERVICE + ["service.add_appointment", "service.change_appointment"]
+# The manager runs the workshop's set-up: hours, bays, who is on duty, rates, the store's jobs.
+_RUN_WORKSHOP = _BOOK + [
+    "service.view_workshopsettings",
+    "service.change_workshopsettings",
+    "service.add_bay",
+    "service.change_bay",
+    "service.add_technicianduty",
+    "service.change_technicianduty",
+    "service.delete_technicianduty",
+    "service.view_labourrate",
+    "service.add_labourrate",
+    "service.change_labourrate",
+    "service.add_cannedjob",
+    "service.change_cannedjob",
+]
+# The chain's catalogue of labour and maintenance plans is kept by the administrator.
+_KEEP_CATALOGUE = _RUN_WORKSHOP + [
+    "service.add_labouroperation",
+    "service.change_labouroperation",
+    "service.add_maintenanceplan",
+    "service.change_maintenanceplan",
+]
+
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
-    "advisor": _WRITE_FILES + ["customers.view_personal_data"] + _READ_PARTS + _SEND_MESSAGES,
-    "dispatcher": _READ_FILES + _READ_PARTS,
-    "technician": _READ_FILES + _READ_PARTS,
-    "team_leader": _READ_FILES + _READ_PARTS,
-    "qc_inspector": _READ_FILES + _READ_PARTS,
+    "advisor": _WRITE_FILES + ["customers.view_personal_data"] + _READ_PARTS + _SEND_MESSAGES + _BOOK,
+    "dispatcher": _READ_FILES + _READ_PARTS + _READ_SERVICE,
+    "technician": _READ_FILES + _READ_PARTS + _READ_SERVICE,
+    "team_leader": _READ_FILES + _READ_PARTS + _READ_SERVICE,
+    "qc_inspector": _READ_FILES + _READ_PARTS + _READ_SERVICE,
     "warehouse": _READ_FILES + _KEEP_PARTS,
     "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale"],
     # Customer care calls through the system and sees phones masked (F-1.7).
-    "care_agent": _WRITE_FILES + _SEND_MESSAGES,
+    "care_agent": _WRITE_FILES + _SEND_MESSAGES + _BOOK,
     # The manager approves stocktakes: the keeper who counted does not post their own losses.
-    "store_manager": _MANAGE_FILES + _KEEP_PARTS + ["parts.approve_stocktake"] + _WORD_MESSAGES,
+    "store_manager": _MANAGE_FILES
+    + _KEEP_PARTS
+    + ["parts.approve_stocktake"]
+    + _WORD_MESSAGES
+    + _RUN_WORKSHOP,
     "hq": _READ_FILES
     + _AUDIT_PARTS
     + ["customers.export_customer", "core.view_auditentry"]
-    + ["messaging.view_outboundmessage", "messaging.view_messagetemplate"],
+    + ["messaging.view_outboundmessage", "messaging.view_messagetemplate"]
+    + _READ_SERVICE,
     "admin": _MANAGE_FILES
     + _KEEP_PARTS
     + _WORD_MESSAGES
+    + _KEEP_CATALOGUE
     + [
         "messaging.change_chain_template",
         "parts.approve_stocktake",
