@@ -241,6 +241,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models call a field "source" with different choices; each gets its own enum name.
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentSourceEnum": "pitstop.service.models.Appointment.Source",
+        "CustomerSourceEnum": "pitstop.customers.models.Customer.Source",
+    },
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -7,6 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from pitstop.customers import api as customers_api
 from pitstop.parts import api as parts_api
+from pitstop.service import api as service_api
 
 
 class TokenView(ObtainAuthToken):
@@ -26,6 +27,7 @@ router.register("stock-movements", parts_api.StockMovementViewSet, basename="sto
 router.register("stock-issues", parts_api.StockIssueViewSet, basename="stock-issue")
 router.register("suppliers", parts_api.SupplierViewSet, basename="supplier")
 router.register("purchase-orders", parts_api.PurchaseOrderViewSet, basename="purchase-order")
+router.register("appointments", service_api.AppointmentViewSet, basename="appointment")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("", include("pitstop.customers.urls")),
     path("", include("pitstop.parts.urls")),
     path("", include("pitstop.messaging.urls")),
+    path("", include("pitstop.service.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

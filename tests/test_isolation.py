@@ -21,6 +21,13 @@ from pitstop.parts.purchasing import (
 )
 from pitstop.parts.services import Reference, stock_receive
 from pitstop.parts.tests.factories import PartFactory, WarehouseFactory
+from pitstop.service.models import Appointment
+from pitstop.service.tests.factories import (
+    BayFactory,
+    CannedJobFactory,
+    LabourOperationFactory,
+    MaintenancePlanFactory,
+)
 
 MARKERS = ["甲店隔离客户", "13700000001", "京A9Z9Z9", "甲店配件库", "WO-ISOLATED"]
 # The parts catalogue is the chain's, shared by design: its records answer every store.
@@ -99,6 +106,22 @@ def store_a_records(store_a, manager):
             store=store_a, to=MARKERS[1], body=f"【甲店】{MARKERS[0]}您好，您的爱车{MARKERS[2]}已完工。"
         ),
         "template": MessageTemplateFactory(store=store_a, body=f"{{customer}}您好，{MARKERS[0]}提醒您。"),
+        "bay": BayFactory(store=store_a, name=MARKERS[3] + "工位"),
+        "appointment": Appointment.objects.create(
+            store=store_a,
+            number="YYA1",
+            customer=customer,
+            vehicle=vehicle,
+            plate=MARKERS[2],
+            mobile=MARKERS[1],
+            contact_name=MARKERS[0],
+            content="保养",
+            starts_at="2030-01-07T02:00:00Z",
+            ends_at="2030-01-07T03:00:00Z",
+        ),
+        "store_job": CannedJobFactory(store=store_a, name=MARKERS[3] + "套餐"),
+        "labour": LabourOperationFactory(),
+        "plan": MaintenancePlanFactory(),
         "customer": customer,
         "vehicle": vehicle,
         "tier": tier,
@@ -157,6 +180,16 @@ def records_for(name: str, records: dict) -> dict | None:
             "messaging:message_detail": "message",
             "messaging:message_resend": "message",
             "messaging:template_edit": "template",
+            "service:bay_edit": "bay",
+            **{f"service:appointment_{view}": "appointment" for view in ["detail", "slip", "move", "status"]},
+            **{
+                f"appointment-{view}": "appointment"
+                for view in ["detail", "confirm", "arrive", "no-show", "cancel"]
+            },
+            "service:job_detail": "store_job",
+            "service:job_edit": "store_job",
+            "service:labour_edit": "labour",
+            "service:plan_edit": "plan",
             "parts:level_edit": "level",
             "parts:part_edit": "part",
             "parts:purchase_order": "order",

@@ -146,7 +146,8 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     + _AUDIT_PARTS
     + ["customers.export_customer", "core.view_auditentry"]
     + ["messaging.view_outboundmessage", "messaging.view_messagetemplate"]
-    + _READ_SERVICE,
+    + _READ_SERVICE
+    + ["service.view_workshopsettings", "service.view_labourrate"],
     "admin": _MANAGE_FILES
     + _KEEP_PARTS
     + _WORD_MESSAGES

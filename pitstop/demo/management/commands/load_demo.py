@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
 from pitstop.messaging.demo import load_messaging_demo
 from pitstop.parts.demo import load_parts_demo, load_parts_documents_demo
+from pitstop.service.demo import load_appointments_demo, load_service_catalogue_demo
 
 
 class Command(BaseCommand):
@@ -28,8 +29,12 @@ class Command(BaseCommand):
             )
         if load_parts_documents_demo()["created"]:
             self.stdout.write(self.style.SUCCESS("demo parts documents loaded"))
+        if load_service_catalogue_demo().get("created"):
+            self.stdout.write(self.style.SUCCESS("demo workshop and labour catalogue loaded"))
         if load_messaging_demo().get("created"):
             self.stdout.write(self.style.SUCCESS("demo messages loaded"))
+        if load_appointments_demo()["created"]:
+            self.stdout.write(self.style.SUCCESS("demo appointments for tomorrow loaded"))
         if not quiet_logins:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for username, role, store, name in STAFF:
