@@ -21,6 +21,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -252,6 +253,13 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://"  # tasks run in the process: no broker to look for or warn about
+# Daily jobs for `celery -A config beat`; without a worker, cron runs the same as commands.
+CELERY_BEAT_SCHEDULE = {
+    "send-appointment-reminders": {
+        "task": "pitstop.service.tasks.remind_appointments",
+        "schedule": crontab(hour=9, minute=0),
+    },
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 
