@@ -53,6 +53,13 @@ class ServiceConfig(AppConfig):
                 23,
             ),
             MenuEntry(
+                _("Appointment analysis"),
+                "service:appointment_analysis",
+                "service.view_appointment",
+                bookings,
+                24,
+            ),
+            MenuEntry(
                 _("Labour catalogue"), "service:labour_list", "service.view_labouroperation", catalogue, 60
             ),
             MenuEntry(_("Canned jobs"), "service:job_list", "service.view_cannedjob", catalogue, 61),

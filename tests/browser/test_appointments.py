@@ -98,3 +98,9 @@ def test_advisor_books_the_last_unit_and_a_second_booking_is_offered_free_times(
     page.emulate_media(media="print")
     shot(page, "appointments-08-slip-print")
     assert when == first.starts_at.astimezone(datetime.timezone(datetime.timedelta(hours=8))).date()
+
+    # The advisor looks back at the period: the bookings just made are counted.
+    page.emulate_media(media="screen")
+    page.goto(f"{live_server.url}/appointments/analysis/?from={when - datetime.timedelta(days=1)}&to={when}")
+    expect(page.locator("[data-figure=bookings]")).not_to_have_text("0")
+    shot(page, "appointments-09-analysis")

@@ -54,9 +54,9 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _day_from(request: HttpRequest, default: datetime.date | None = None) -> datetime.date:
+def _day_from(request: HttpRequest, default: datetime.date | None = None, key: str = "date") -> datetime.date:
     try:
-        return datetime.date.fromisoformat(request.GET.get("date", ""))
+        return datetime.date.fromisoformat(request.GET.get(key, ""))
     except ValueError:
         return default or _today()
 
@@ -501,7 +501,30 @@ def appointment_tomorrow(request: HttpRequest) -> HttpResponse:
     return render(request, "service/appointments/tomorrow.html", context)
 
 
+@login_required
+def appointment_analysis(request: HttpRequest) -> HttpResponse:
+    """Bookings, arrival and no-show rates, sources and busiest hours for a period (F-2.6)."""
+    from ..analysis import appointment_analysis as analyse
+
+    store = _store(request)
+    last = _day_from(request, _today(), key="to")
+    first = _day_from(request, last - datetime.timedelta(days=29), key="from")
+    if first > last:
+        first, last = last, first
+    result = analyse(user=request.user, store=store, first=first, last=last)
+    sources = dict(Appointment.Source.choices)
+    context = {
+        "first": first,
+        "last": last,
+        "result": result,
+        "sources": [(sources.get(code, code), count) for code, count in result.by_source.items()],
+        "peak": max((count for _hour, count in result.by_hour), default=0),
+    }
+    return render(request, "service/appointments/analysis.html", context)
+
+
 urlpatterns = [
+    path("appointments/analysis/", appointment_analysis, name="appointment_analysis"),
     path("appointments/", appointment_day, name="appointment_day"),
     path("appointments/week/", appointment_week, name="appointment_week"),
     path("appointments/new/", appointment_create, name="appointment_new"),
