@@ -136,10 +136,11 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale"],
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES + _SEND_MESSAGES + _BOOK,
-    # The manager approves stocktakes: the keeper who counted does not post their own losses.
+    # The manager approves stocktakes (the keeper who counted does not post their own losses)
+    # and decides a sale below cost.
     "store_manager": _MANAGE_FILES
     + _KEEP_PARTS
-    + ["parts.approve_stocktake"]
+    + ["parts.approve_stocktake", "parts.sell_below_cost"]
     + _WORD_MESSAGES
     + _RUN_WORKSHOP,
     "hq": _READ_FILES
@@ -155,6 +156,7 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     + [
         "messaging.change_chain_template",
         "parts.approve_stocktake",
+        "parts.sell_below_cost",
         "parts.add_supplier",
         "parts.change_supplier",
         "parts.view_partcategory",

@@ -67,3 +67,21 @@ class DocumentSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.last_number}"
+
+
+class EventBase(models.Model):
+    """Every change of a document's state: who, when, from, to, why. Each document (purchase order,
+    stocktake, transfer, sale, appointment…) has its own event table with a foreign key named
+    after it and related_name "events"; `pitstop.core.events.record_event` writes the rows."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from pitstop.accounts.models import Store, User
 from pitstop.core.audit import audit_record, snapshot
+from pitstop.core.events import record_event
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.numbering import next_code
 from pitstop.core.scoping import get_scoped_or_404, has_perm_in_store, scoped
@@ -39,7 +40,6 @@ from pitstop.customers.models import Vehicle
 from pitstop.customers.selectors import vehicles_for
 
 from . import services
-from .documents import record_event
 from .models import ZERO, OldPart, OldPartBatch, OldPartEvent, Part, Supplier, Warehouse
 from .services import Reference
 

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pitstop.accounts.models import Store, User
+from pitstop.core.events import record_event
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.money import plain, to_money
 from pitstop.core.numbering import next_code
 from pitstop.core.scoping import scoped
 
 from . import services
-from .documents import record_event
 from .models import (
     ZERO,
     Part,

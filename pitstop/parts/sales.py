@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pitstop.accounts.models import Store, User
+from pitstop.core.events import record_event
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.money import to_money, to_rate
 from pitstop.core.numbering import next_code
@@ -32,7 +33,6 @@ from pitstop.core.scoping import get_scoped_or_404, has_perm_in_store, scoped
 from pitstop.customers.models import Customer
 
 from . import selectors, services
-from .documents import record_event
 from .models import (
     ZERO,
     CounterSale,
@@ -49,9 +49,8 @@ VIEW = "parts.view_countersale"
 ADD = "parts.add_countersale"
 CHANGE = "parts.change_countersale"
 MOVE_STOCK = "parts.add_stockmovement"  # posting and cancelling a posted sale move stock
-# Selling below cost is the store manager's call. Managers are the ones holding
-# parts.approve_stocktake (they approve stock losses too), so that permission stands for it.
-SELL_BELOW_COST = "parts.approve_stocktake"
+# Selling below cost is the store manager's call: a permission of its own, on the manager's role.
+SELL_BELOW_COST = "parts.sell_below_cost"
 REFERENCE_TYPE = "counter_sale"
 RETAIL = "retail"
 ONE = Decimal(1)

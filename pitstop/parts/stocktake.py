@@ -19,13 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pitstop.accounts.models import Store, User
+from pitstop.core.events import record_event
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.money import plain, to_money, to_quantity
 from pitstop.core.numbering import next_code
 from pitstop.core.scoping import get_scoped_or_404, has_perm_in_store, scoped
 
 from . import services
-from .documents import record_event
 from .models import ZERO, Part, StockLevel, Stocktake, StocktakeLine, Warehouse
 
 Status = Stocktake.Status

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from pitstop.accounts.models import Store, User
+from pitstop.core.events import record_event
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.identifiers import clean_mobile, clean_plate
 from pitstop.core.money import plain, to_money, to_quantity
@@ -27,7 +28,7 @@ from pitstop.core.scoping import get_scoped_or_404, scoped
 from pitstop.messaging.services import Reference, message_send, salutation
 
 from . import capacity
-from .models import Appointment, AppointmentEvent, BayType, WorkshopSettings
+from .models import Appointment, BayType, WorkshopSettings
 from .setup import workshop_settings
 
 VIEW = "service.view_appointment"
@@ -89,16 +90,6 @@ def to_confirm(*, user, store: Store | None) -> QuerySet[Appointment]:
 
 
 # ---------------------------------------------------------------- services
-
-
-def _event(appointment: Appointment, actor, from_status: str, to_status: str, note: str = "") -> None:
-    AppointmentEvent.objects.create(
-        appointment=appointment,
-        actor=actor if getattr(actor, "pk", None) else None,
-        from_status=from_status,
-        to_status=to_status,
-        note=(note or "")[:200],
-    )
 
 
 def _lock_workshop(store: Store) -> WorkshopSettings:
@@ -282,7 +273,7 @@ def appointment_book(
     notes = [_("booked %(source)s") % {"source": Source(source).label}]
     if status == Status.CONFIRMED:
         notes.append(_confirmation_sms(appointment, actor))
-    _event(appointment, actor, "", status, "; ".join(filter(None, notes)))
+    record_event(appointment, actor, "", status, "; ".join(filter(None, notes)))
     return appointment
 
 
@@ -318,7 +309,7 @@ def appointment_move(
     appointment.bay_type = bay_type
     appointment.reminded_at = None
     appointment.save(update_fields=["starts_at", "ends_at", "hours", "bay_type", "reminded_at", "updated_at"])
-    _event(
+    record_event(
         appointment,
         actor,
         appointment.status,
@@ -370,5 +361,5 @@ def appointment_transition(
     appointment.save(update_fields=fields)
     if to == Status.CONFIRMED:
         note = "; ".join(filter(None, [note, _confirmation_sms(appointment, actor)]))
-    _event(appointment, actor, previous, to, note)
+    record_event(appointment, actor, previous, to, note)
     return appointment

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pitstop.accounts.models import Store
-from pitstop.core.models import BaseModel
+from pitstop.core.models import BaseModel, EventBase
 
 ZERO = Decimal("0")
 HOURS = {"max_digits": 7, "decimal_places": 3}
@@ -377,18 +377,11 @@ class AppointmentPart(models.Model):
         return f"{self.appointment_id}: {self.quantity} × {self.part_id}"
 
 
-class AppointmentEvent(models.Model):
+class AppointmentEvent(EventBase):
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("time"), auto_now_add=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
-    )
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
-    note = models.CharField(_("note"), max_length=200, blank=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(EventBase.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.appointment_id}: {self.from_status} -> {self.to_status}"

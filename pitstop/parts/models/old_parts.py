@@ -7,10 +7,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pitstop.accounts.models import Store
-from pitstop.core.models import BaseModel
+from pitstop.core.models import BaseModel, EventBase
 
 from .catalogue import Part, Warehouse
-from .common import QTY, EventBase
+from .common import QTY
 from .purchasing import Supplier
 
 

@@ -8,10 +8,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pitstop.accounts.models import Store
-from pitstop.core.models import BaseModel
+from pitstop.core.models import BaseModel, EventBase
 
 from .catalogue import Part, Warehouse
-from .common import MONEY, QTY, UNIT_COST, ZERO, EventBase
+from .common import MONEY, QTY, UNIT_COST, ZERO
 
 
 class Supplier(BaseModel):

@@ -7,10 +7,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pitstop.accounts.models import Store
-from pitstop.core.models import BaseModel
+from pitstop.core.models import BaseModel, EventBase
 
 from .catalogue import Part, Warehouse
-from .common import MONEY, QTY, UNIT_COST, ZERO, EventBase
+from .common import MONEY, QTY, UNIT_COST, ZERO
 
 RATE = {"max_digits": 7, "decimal_places": 4}
 
@@ -70,6 +70,7 @@ class CounterSale(BaseModel):
             models.UniqueConstraint(fields=["store", "number"], name="counter_sale_number_per_store")
         ]
         indexes = [models.Index(fields=["store", "status"], name="counter_sale_store_status")]
+        permissions = [("sell_below_cost", _("Can sell parts below their cost"))]
 
     def __str__(self) -> str:
         return self.number

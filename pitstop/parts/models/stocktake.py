@@ -6,10 +6,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pitstop.accounts.models import Store
-from pitstop.core.models import BaseModel
+from pitstop.core.models import BaseModel, EventBase
 
 from .catalogue import Part, Warehouse
-from .common import MONEY, QTY, UNIT_COST, EventBase
+from .common import MONEY, QTY, UNIT_COST
 from .stock import StockMovement
 
 
