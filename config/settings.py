@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "pitstop.parts",
     "pitstop.messaging",
     "pitstop.service",
+    "pitstop.workshop",
     "pitstop.demo",
 ]
 

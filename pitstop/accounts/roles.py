@@ -126,14 +126,66 @@ _KEEP_CATALOGUE = _RUN_WORKSHOP + [
     "service.change_maintenanceplan",
 ]
 
+# Everyone in the service process sees the repair orders of their store and the board.
+_READ_ORDERS = [
+    "service.view_repairorder",
+    "workshop.view_assignment",
+    "workshop.view_team",
+    "workshop.view_timeentry",
+    "workshop.view_partsrequest",
+    "workshop.view_qualitycheck",
+    "workshop.view_tool",
+    "workshop.view_pdicheck",
+]
+# The advisor receives the car, writes the estimate and the order, asks the owner about add-on
+# work, follows progress and tells the owner when the car is ready.
+_RECEIVE = _READ_ORDERS + [
+    "service.add_repairorder",
+    "service.change_repairorder",
+    "workshop.view_advisortask",
+    "workshop.change_advisortask",
+]
+# Technicians clock on and off, report findings, ask the warehouse for parts, check their own
+# work, borrow tools and do PDI checks.
+_WORK = _READ_ORDERS + [
+    "service.work_repairorder",
+    "workshop.add_timeentry",
+    "workshop.add_partsrequest",
+    "workshop.add_qualitycheck",
+    "workshop.add_toolloan",
+    "workshop.add_pdicheck",
+]
+_DISPATCH = _READ_ORDERS + [
+    "service.dispatch_repairorder",
+    "workshop.add_assignment",
+    "workshop.change_assignment",
+    "workshop.add_team",
+    "workshop.change_team",
+    "workshop.add_tool",
+    "workshop.change_tool",
+    "workshop.add_toolloan",
+    "workshop.change_toolloan",
+]
+_INSPECT = _READ_ORDERS + [
+    "service.inspect_repairorder",
+    "workshop.add_qualitycheck",
+    "workshop.add_pdicheck",
+]
+
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
-    "advisor": _WRITE_FILES + ["customers.view_personal_data"] + _READ_PARTS + _SEND_MESSAGES + _BOOK,
-    "dispatcher": _READ_FILES + _READ_PARTS + _READ_SERVICE,
-    "technician": _READ_FILES + _READ_PARTS + _READ_SERVICE,
-    "team_leader": _READ_FILES + _READ_PARTS + _READ_SERVICE,
-    "qc_inspector": _READ_FILES + _READ_PARTS + _READ_SERVICE,
-    "warehouse": _READ_FILES + _KEEP_PARTS,
-    "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale"],
+    "advisor": _WRITE_FILES
+    + ["customers.view_personal_data"]
+    + _READ_PARTS
+    + _SEND_MESSAGES
+    + _BOOK
+    + _RECEIVE,
+    "dispatcher": _READ_FILES + _READ_PARTS + _READ_SERVICE + _DISPATCH,
+    "technician": _READ_FILES + _READ_PARTS + _READ_SERVICE + _WORK,
+    "team_leader": _READ_FILES + _READ_PARTS + _READ_SERVICE + _WORK + ["service.lead_repairorder"],
+    "qc_inspector": _READ_FILES + _READ_PARTS + _READ_SERVICE + _INSPECT,
+    # The keeper issues what technicians ask for, against the repair order.
+    "warehouse": _READ_FILES + _KEEP_PARTS + _READ_ORDERS + ["workshop.change_partsrequest"],
+    "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale", "service.view_repairorder"],
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES + _SEND_MESSAGES + _BOOK,
     # The manager approves stocktakes (the keeper who counted does not post their own losses)
@@ -142,17 +194,26 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     + _KEEP_PARTS
     + ["parts.approve_stocktake", "parts.sell_below_cost"]
     + _WORD_MESSAGES
-    + _RUN_WORKSHOP,
+    + _RUN_WORKSHOP
+    + _RECEIVE
+    + _DISPATCH
+    + _INSPECT
+    + ["service.lead_repairorder"],
     "hq": _READ_FILES
     + _AUDIT_PARTS
     + ["customers.export_customer", "core.view_auditentry"]
     + ["messaging.view_outboundmessage", "messaging.view_messagetemplate"]
     + _READ_SERVICE
+    + _READ_ORDERS
     + ["service.view_workshopsettings", "service.view_labourrate"],
     "admin": _MANAGE_FILES
     + _KEEP_PARTS
     + _WORD_MESSAGES
     + _KEEP_CATALOGUE
+    + _RECEIVE
+    + _DISPATCH
+    + _INSPECT
+    + ["service.lead_repairorder"]
     + [
         "messaging.change_chain_template",
         "parts.approve_stocktake",

@@ -1,4 +1,4 @@
-"""Factories for the service app: workshop set-up and the labour catalogue."""
+"""Factories for the service app: workshop set-up, the labour catalogue, repair orders."""
 
 from datetime import time
 from decimal import Decimal
@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 
 from pitstop.accounts.tests.factories import StoreFactory
+from pitstop.customers.tests.factories import VehicleFactory
 from pitstop.service.models import (
     Bay,
     BayType,
@@ -15,6 +16,9 @@ from pitstop.service.models import (
     LabourRate,
     MaintenancePlan,
     MaintenancePlanItem,
+    OrderLabour,
+    OrderPart,
+    RepairOrder,
     WorkshopSettings,
 )
 
@@ -106,3 +110,42 @@ class MaintenancePlanItemFactory(factory.django.DjangoModelFactory):
     job = factory.SubFactory(CannedJobFactory)
     every_km = 10000
     every_months = 12
+
+
+class RepairOrderFactory(factory.django.DjangoModelFactory):
+    """A draft repair order of a vehicle in its store; pass `status=` for a later state.
+    `advisor` must be given (a user of the store, e.g. make_staff("advisor", store))."""
+
+    class Meta:
+        model = RepairOrder
+
+    vehicle = factory.SubFactory(VehicleFactory)
+    store = factory.LazyAttribute(lambda o: o.vehicle.store)
+    customer = factory.LazyAttribute(lambda o: o.vehicle.owner)
+    number = factory.Sequence(lambda n: f"WX{n:06d}")
+    contact_name = factory.LazyAttribute(lambda o: o.vehicle.owner.name)
+    mobile = factory.LazyAttribute(lambda o: o.vehicle.owner.mobile)
+    mileage = 30000
+    owner_description = "常规保养"
+
+
+class OrderLabourFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLabour
+
+    name = factory.Iterator(["更换机油机滤", "更换前刹车片", "四轮定位"])
+    bay_type = BayType.MAINTENANCE
+    hours = Decimal("1.000")
+    rate = Decimal("120.00")
+    price = Decimal("120.00")
+    amount = Decimal("120.00")
+
+
+class OrderPartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderPart
+
+    name = factory.Iterator(["机油滤清器", "前刹车片"])
+    quantity = Decimal("1.000")
+    unit_price = Decimal("58.00")
+    amount = Decimal("58.00")

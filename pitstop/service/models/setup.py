@@ -1,5 +1,5 @@
-"""The service process before the workshop: the workshop's capacity, the labour catalogue and
-canned jobs, maintenance plans, and appointments (F-2, F-3.4, F-3.6)."""
+"""Workshop set-up, the labour catalogue and canned jobs, maintenance plans, and appointments
+(F-2, F-3.4, F-3.6)."""
 
 from decimal import Decimal
 
