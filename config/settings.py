@@ -13,6 +13,7 @@ Environment variables (all optional for the embedded SQLite default):
   SMS_GATEWAY_TOKEN  token sent to the SMS gateway
   SMS_GATEWAY_TIMEOUT  seconds to wait for the gateway (default 5)
   SMS_SIGNATURE      the signature registered with the carriers, sent as 【…】; unset: the store's name
+  PITSTOP_PUBLIC_URL how owners reach the public pages (approval links), default http://127.0.0.1:8000
   PITSTOP_VAR_DIR    where the SQLite file, the generated secret key and uploads live (default ./var)
 """
 
@@ -265,6 +266,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 
 SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+# Where owners reach the public pages (add-on approval links, online booking) from their phones.
+PUBLIC_BASE_URL = os.environ.get("PITSTOP_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "5"))
 SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", "")

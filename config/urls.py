@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("pitstop.parts.urls")),
     path("", include("pitstop.messaging.urls")),
     path("", include("pitstop.service.urls")),
+    path("", include("pitstop.workshop.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

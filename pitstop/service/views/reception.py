@@ -1,0 +1,3 @@
+"""Reception pages (F-3.1, F-3.2, F-3.6)."""
+
+urlpatterns: list = []

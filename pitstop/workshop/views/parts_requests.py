@@ -1,0 +1,3 @@
+"""The warehouse's queue of parts asked for by technicians."""
+
+urlpatterns: list = []
