@@ -261,7 +261,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pitstop.service.tasks.remind_appointments",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Without a worker, cron runs `manage.py raise_progress_tasks` and `send_ready_notices` instead.
+    "raise-progress-tasks": {
+        "task": "pitstop.workshop.tasks.raise_progress_tasks",
+        "schedule": crontab(minute="*/10"),
+    },
+    "send-ready-notices": {
+        "task": "pitstop.workshop.tasks.send_ready_notices",
+        "schedule": crontab(minute="*/5"),
+    },
 }
+# The advisor checks a job's progress at this share of its planned time (F-4.4: 70–80%).
+PROGRESS_CHECK_AT = os.environ.get("PITSTOP_PROGRESS_CHECK_AT", "0.75")
+# The owner hears the car will be ready this many hours ahead: short jobs, and jobs of
+# READY_NOTICE_LONG_JOB_HOURS or more (seed 002: 1 hour for jobs under 2 days, else 4 hours).
+READY_NOTICE_SHORT_HOURS = 1
+READY_NOTICE_LONG_HOURS = 4
+READY_NOTICE_LONG_JOB_HOURS = 48
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 

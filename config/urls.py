@@ -8,6 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from pitstop.customers import api as customers_api
 from pitstop.parts import api as parts_api
 from pitstop.service import api as service_api
+from pitstop.workshop import api as workshop_api
 
 
 class TokenView(ObtainAuthToken):
@@ -28,6 +29,7 @@ router.register("stock-issues", parts_api.StockIssueViewSet, basename="stock-iss
 router.register("suppliers", parts_api.SupplierViewSet, basename="supplier")
 router.register("purchase-orders", parts_api.PurchaseOrderViewSet, basename="purchase-order")
 router.register("appointments", service_api.AppointmentViewSet, basename="appointment")
+router.register("repair-orders", workshop_api.RepairOrderViewSet, basename="repair-order")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

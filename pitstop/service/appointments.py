@@ -17,6 +17,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pitstop.accounts.models import Store, User
 from pitstop.core.events import record_event
@@ -350,6 +351,10 @@ def appointment_transition(
             field="status",
             code="too_early",
         )
+    if to == Status.CONFIRMED:
+        from .appointment_parts import deposit_check
+
+        deposit_check(appointment)  # high-value parts need their deposit first
     if to == Status.ARRIVED:
         appointment.arrived_at = timezone.now()
         fields.append("arrived_at")
@@ -361,5 +366,13 @@ def appointment_transition(
     appointment.save(update_fields=fields)
     if to == Status.CONFIRMED:
         note = "; ".join(filter(None, [note, _confirmation_sms(appointment, actor)]))
+    if to in (Status.CANCELLED, Status.NO_SHOW):
+        from .appointment_parts import appointment_parts_release
+
+        if released := appointment_parts_release(actor=actor, appointment=appointment):
+            freed = ngettext(
+                "%(count)d part reservation released", "%(count)d part reservations released", released
+            ) % {"count": released}
+            note = "; ".join(filter(None, [note, freed]))
     record_event(appointment, actor, previous, to, note)
     return appointment

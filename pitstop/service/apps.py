@@ -37,7 +37,12 @@ class ServiceConfig(AppConfig):
         from pitstop.accounts.navigation import HomePanel, MenuEntry, register_menu, register_panel
 
         setup, catalogue, bookings = _("Workshop set-up"), _("Labour and jobs"), _("Appointments")
+        reception = _("Reception")
         register_menu(
+            MenuEntry(
+                _("Receive a car"), "service:reception_start", "service.add_repairorder", reception, 10
+            ),
+            MenuEntry(_("Work orders"), "service:order_list", "service.view_repairorder", reception, 11),
             MenuEntry(_("Appointments"), "service:appointment_day", "service.view_appointment", bookings, 20),
             MenuEntry(
                 _("New appointment"), "service:appointment_new", "service.add_appointment", bookings, 21
@@ -58,6 +63,13 @@ class ServiceConfig(AppConfig):
                 "service.view_appointment",
                 bookings,
                 24,
+            ),
+            MenuEntry(
+                _("Parts short for appointments"),
+                "service:appointment_shortages",
+                "service.view_appointment",
+                bookings,
+                25,
             ),
             MenuEntry(
                 _("Labour catalogue"), "service:labour_list", "service.view_labouroperation", catalogue, 60

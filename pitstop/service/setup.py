@@ -34,7 +34,9 @@ MIN_SLOT, MAX_SLOT = 10, 240
 
 def workshop_settings(store: Store) -> WorkshopSettings:
     """The store's workshop settings, created with the defaults on first use."""
-    row, _created = WorkshopSettings.objects.get_or_create(store=store)
+    row, created = WorkshopSettings.objects.get_or_create(store=store)
+    if created:
+        row.refresh_from_db()  # the model's defaults are text ("08:30"); read them back as times
     return row
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.forms import BootstrapMixin
 from pitstop.core.htmx import render_page
+from pitstop.core.money import plain
 from pitstop.core.scoping import has_perm_in_store, require_perm_somewhere
 from pitstop.core.text import mask_identifier, normalise_code
 from pitstop.customers.forms import CustomerLookupField
@@ -375,12 +377,18 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status_css": STATUS_CSS,
         "moves": [move for move in MOVES if may_change and move[0] in allowed],
         "may_move": may_change and appointment.status in (Status.REQUESTED, Status.CONFIRMED),
+        # The car is here: reception opens the work order from the appointment (F-3).
+        "may_receive": appointment.status in (Status.CONFIRMED, Status.ARRIVED)
+        and not appointment.repair_orders.exists()
+        and _may(request, "service.add_repairorder", appointment.store_id),
+        "orders": list(appointment.repair_orders.all()),
         "events": [
             (event, _label(event.from_status), _label(event.to_status))
             for event in appointment.events.select_related("actor")
         ],
+        **_parts_context(appointment, may_change),
     }
-    return render(request, "service/appointments/detail.html", context)
+    return render_page(request, "service/appointments/detail.html", context, partials=("appointment-parts",))
 
 
 @login_required
@@ -466,6 +474,253 @@ def appointment_slip(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "service/appointments/slip.html", {"appointment": appointment})
 
 
+# --- parts for the appointment (reserved, short, the deposit) --------------------------------
+
+
+class PartLineForm(BootstrapMixin, forms.Form):
+    part = forms.CharField(
+        label=gettext_lazy("Part code"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    quantity = forms.DecimalField(
+        label=gettext_lazy("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001"), initial=1
+    )
+
+    def clean_part(self):
+        from pitstop.parts.models import Part
+
+        code = normalise_code(self.cleaned_data["part"])
+        part = Part.objects.filter(is_active=True).filter(Q(code=code) | Q(barcode=code)).first()
+        if part is None:
+            raise forms.ValidationError(_("No part with this code in the catalogue."))
+        return part
+
+
+class DepositForm(BootstrapMixin, forms.Form):
+    deposit = forms.DecimalField(
+        label=gettext_lazy("Deposit"), max_digits=12, decimal_places=2, min_value=Decimal(0)
+    )
+    deposit_reference = forms.CharField(label=gettext_lazy("Deposit receipt"), max_length=60, required=False)
+
+
+def _parts_context(appointment: Appointment, may_change: bool, **forms_given) -> dict:
+    from .. import appointment_parts as parts
+
+    needs = parts.appointment_parts(appointment)
+    required = parts.deposit_required(appointment, needs)
+    editable = may_change and appointment.status in (Status.REQUESTED, Status.CONFIRMED)
+    return {
+        "part_needs": needs,
+        "deposit_required": required,
+        "deposit_short": appointment.deposit < required,
+        "any_short": any(need.short > 0 for need in needs),
+        "parts_editable": editable,
+        "part_form": forms_given.get("part_form") or PartLineForm(),
+        "deposit_form": forms_given.get("deposit_form")
+        or DepositForm(
+            initial={
+                "deposit": required or appointment.deposit,
+                "deposit_reference": appointment.deposit_reference,
+            }
+        ),
+        "parts_error": forms_given.get("parts_error", ""),
+    }
+
+
+def _parts_answer(request: HttpRequest, appointment: Appointment, **forms_given) -> HttpResponse:
+    """The parts section again (HTMX; with the error in it, as 200 because HTMX swaps no 4xx
+    answer) or back to the appointment page with the error as a message."""
+    if getattr(request, "htmx", False):
+        appointment.refresh_from_db()
+        context = {"appointment": appointment, **_parts_context(appointment, True, **forms_given)}
+        return render(request, "service/appointments/detail.html#appointment-parts", context)
+    if forms_given.get("parts_error"):
+        messages.error(request, forms_given["parts_error"])
+    else:
+        for form in (forms_given.get("part_form"), forms_given.get("deposit_form")):
+            if form is not None and form.errors:
+                messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("service:appointment_detail", pk=appointment.pk)
+
+
+def _changeable(request: HttpRequest, pk: int) -> Appointment:
+    appointment = services.appointment_detail(user=request.user, pk=pk)
+    if not _may(request, CHANGE, appointment.store_id):
+        raise PermissionDenied
+    return appointment
+
+
+@login_required
+@require_POST
+def appointment_part_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A part the job will need: reserved when in stock, else recorded as short."""
+    from .. import appointment_parts as parts
+
+    appointment = _changeable(request, pk)
+    form = PartLineForm(request.POST)
+    if not form.is_valid():
+        return _parts_answer(request, appointment, part_form=form)
+    try:
+        line = parts.appointment_part_add(
+            actor=request.user,
+            appointment=appointment,
+            part=form.cleaned_data["part"],
+            quantity=form.cleaned_data["quantity"],
+        )
+    except ApplicationError as error:
+        if error.field in form.fields:
+            form.add_error(error.field, str(error.message))
+            return _parts_answer(request, appointment, part_form=form)
+        return _parts_answer(request, appointment, part_form=form, parts_error=str(error.message))
+    if not getattr(request, "htmx", False):
+        messages.success(request, _("%(part)s added to the appointment.") % {"part": line.part})
+    return _parts_answer(request, appointment)
+
+
+@login_required
+@require_POST
+def appointment_part_remove(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    from .. import appointment_parts as parts
+
+    appointment = _changeable(request, pk)
+    try:
+        parts.appointment_part_remove(actor=request.user, appointment=appointment, line_id=line_id)
+    except ApplicationError as error:
+        return _parts_answer(request, appointment, parts_error=str(error.message))
+    return _parts_answer(request, appointment)
+
+
+@login_required
+@require_POST
+def appointment_parts_reserve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reserve again what is short (stock may have arrived)."""
+    from .. import appointment_parts as parts
+
+    appointment = _changeable(request, pk)
+    try:
+        parts.appointment_parts_reserve(actor=request.user, appointment=appointment)
+    except ApplicationError as error:
+        return _parts_answer(request, appointment, parts_error=str(error.message))
+    return _parts_answer(request, appointment)
+
+
+@login_required
+@require_POST
+def appointment_deposit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deposit taken (定金) and its receipt number."""
+    from .. import appointment_parts as parts
+
+    appointment = _changeable(request, pk)
+    form = DepositForm(request.POST)
+    if not form.is_valid():
+        return _parts_answer(request, appointment, deposit_form=form)
+    try:
+        parts.appointment_deposit_record(
+            actor=request.user,
+            appointment=appointment,
+            deposit=form.cleaned_data["deposit"],
+            deposit_reference=form.cleaned_data["deposit_reference"],
+        )
+    except ApplicationError as error:
+        form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        return _parts_answer(request, appointment, deposit_form=form)
+    return _parts_answer(request, appointment)
+
+
+def _shortage_store(request: HttpRequest):
+    from .. import appointment_parts as parts
+
+    if request.store is None or not parts.may_see_shortages(request.user, request.store):
+        raise PermissionDenied
+    return request.store
+
+
+def _period(request: HttpRequest, data) -> tuple[datetime.date, datetime.date]:
+    def parse(key: str, default: datetime.date) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(data.get(key, ""))
+        except ValueError:
+            return default
+
+    first = parse("from", _today())
+    last = parse("to", first + datetime.timedelta(days=7))
+    if last < first:
+        first, last = last, first
+    return first, min(last, first + datetime.timedelta(days=92))
+
+
+@login_required
+def appointment_shortages(request: HttpRequest) -> HttpResponse:
+    """Parts short for the coming appointments, per part as purchase suggestions (short less
+    free stock and what is on order), and per appointment; a draft purchase order in one step."""
+    from pitstop.parts.models import Supplier
+
+    from .. import appointment_parts as parts
+
+    store = _shortage_store(request)
+    first, last = _period(request, request.GET)
+    shortages = parts.appointment_shortages(user=request.user, store=store, first=first, last=last)
+    context = {
+        "first": first,
+        "last": last,
+        "shortages": shortages,
+        "totals": parts.shortage_totals(store, shortages),
+        "suppliers": list(Supplier.objects.filter(is_active=True).order_by("code")),
+        "may_order": _may(request, parts.ADD_ORDER, store.pk),
+        "may_reserve": _may(request, CHANGE, store.pk),
+        "booking_tabs": _may(request, VIEW, store.pk),  # the warehouse sees only this page
+    }
+    return render(request, "service/appointments/shortages.html", context)
+
+
+@login_required
+@require_POST
+def appointment_shortages_order(request: HttpRequest) -> HttpResponse:
+    """A draft purchase order to the chosen supplier for the suggested quantities."""
+    from pitstop.parts.models import Supplier
+
+    from .. import appointment_parts as parts
+
+    store = _shortage_store(request)
+    if not _may(request, parts.ADD_ORDER, store.pk):
+        raise PermissionDenied
+    first, last = _period(request, request.POST)
+    supplier_id = request.POST.get("supplier", "")
+    supplier = Supplier.objects.filter(pk=supplier_id).first() if supplier_id.isdigit() else None
+    part_ids = [int(value) for value in request.POST.getlist("part") if value.isdigit()]
+    try:
+        order = parts.appointment_shortages_order(
+            actor=request.user, store=store, supplier=supplier, first=first, last=last, part_ids=part_ids
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        url = reverse("service:appointment_shortages")
+        return redirect(f"{url}?from={first.isoformat()}&to={last.isoformat()}")
+    messages.success(request, _("Draft purchase order %(number)s made.") % {"number": order.number})
+    return redirect("parts:purchase_order", pk=order.pk)
+
+
+@login_required
+@require_POST
+def appointment_shortages_reserve(request: HttpRequest) -> HttpResponse:
+    """Reserve again, for every appointment of the period that is short, what is now in stock."""
+    from .. import appointment_parts as parts
+
+    store = _shortage_store(request)
+    if not _may(request, CHANGE, store.pk):
+        raise PermissionDenied
+    first, last = _period(request, request.POST)
+    appointments = {
+        shortage.appointment.pk: shortage.appointment
+        for shortage in parts.appointment_shortages(user=request.user, store=store, first=first, last=last)
+    }
+    gained = Decimal(0)
+    for appointment in appointments.values():
+        gained += parts.appointment_parts_reserve(actor=request.user, appointment=appointment)
+    messages.success(request, _("%(qty)s more reserved.") % {"qty": plain(gained)})
+    url = reverse("service:appointment_shortages")
+    return redirect(f"{url}?from={first.isoformat()}&to={last.isoformat()}")
+
+
 # --- lists ---------------------------------------------------------------------------------
 
 
@@ -534,4 +789,17 @@ urlpatterns = [
     path("appointments/<int:pk>/status/", appointment_status, name="appointment_status"),
     path("appointments/<int:pk>/move/", appointment_move, name="appointment_move"),
     path("appointments/<int:pk>/slip/", appointment_slip, name="appointment_slip"),
+    path("appointments/<int:pk>/parts/add/", appointment_part_add, name="appointment_part_add"),
+    path(
+        "appointments/<int:pk>/parts/<int:line_id>/remove/",
+        appointment_part_remove,
+        name="appointment_part_remove",
+    ),
+    path("appointments/<int:pk>/parts/reserve/", appointment_parts_reserve, name="appointment_parts_reserve"),
+    path("appointments/<int:pk>/deposit/", appointment_deposit, name="appointment_deposit"),
+    path("appointments/shortages/", appointment_shortages, name="appointment_shortages"),
+    path("appointments/shortages/order/", appointment_shortages_order, name="appointment_shortages_order"),
+    path(
+        "appointments/shortages/reserve/", appointment_shortages_reserve, name="appointment_shortages_reserve"
+    ),
 ]

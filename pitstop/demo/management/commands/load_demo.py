@@ -4,6 +4,7 @@ from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
 from pitstop.messaging.demo import load_messaging_demo
 from pitstop.parts.demo import load_parts_demo, load_parts_documents_demo
 from pitstop.service.demo import load_appointments_demo, load_service_catalogue_demo
+from pitstop.workshop.demo import load_workshop_demo
 
 
 class Command(BaseCommand):
@@ -35,6 +36,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("demo messages loaded"))
         if load_appointments_demo()["created"]:
             self.stdout.write(self.style.SUCCESS("demo appointments for tomorrow loaded"))
+        workshop = load_workshop_demo()
+        if workshop["created"]:
+            self.stdout.write(
+                self.style.SUCCESS(f"demo workshop loaded: {workshop['orders']} work orders across the board")
+            )
         if not quiet_logins:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for username, role, store, name in STAFF:
