@@ -494,7 +494,11 @@ def part_line_reserve(*, actor: User | None, line: OrderPart) -> OrderPart:
     """Reserve an approved shop-supplied part that is still to be ordered (e.g. an add-on the
     owner has just approved); a declined line gives its reservation back."""
     order = lock_order(line.order)
-    line = OrderPart.objects.select_for_update().select_related("part", "reservation").get(pk=line.pk)
+    line = (
+        OrderPart.objects.select_for_update(of=("self",))
+        .select_related("part", "reservation")
+        .get(pk=line.pk)
+    )
     if line.approval == Approval.DECLINED:
         _release(actor, line)
         line.supply = Supply.TO_ORDER

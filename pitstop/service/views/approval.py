@@ -62,7 +62,7 @@ class PhoneDecisionForm(BootstrapMixin, forms.Form):
         ],
     )
     decided_at = forms.DateTimeField(
-        label=gettext_lazy("When"),
+        label=gettext_lazy("Decided at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
