@@ -328,6 +328,21 @@ def _release(actor, line: OrderPart) -> None:
 # ---------------------------------------------------------------- services
 
 
+def _line_added(actor, order: RepairOrder, caller: RepairOrder, line, fields: list[str]):
+    """What follows every new line: its audit row, the order's totals, the caller's copy."""
+    audit_record(
+        actor=actor,
+        instance=line,
+        action="create",
+        after=snapshot(line, fields),
+        store=order.store,
+        note=order.number,
+    )
+    order_recalculate(order)
+    _sync(caller, order)
+    return line
+
+
 @transaction.atomic
 def labour_line_add(
     *,
@@ -393,17 +408,7 @@ def labour_line_add(
         approval=Approval.PENDING if is_addon else Approval.APPROVED,
         recorded_by=actor if actor and actor.pk else None,
     )
-    audit_record(
-        actor=actor,
-        instance=line,
-        action="create",
-        after=snapshot(line, LABOUR_FIELDS),
-        store=order.store,
-        note=order.number,
-    )
-    order_recalculate(order)
-    _sync(caller, order)
-    return line
+    return _line_added(actor, order, caller, line, LABOUR_FIELDS)
 
 
 @transaction.atomic
@@ -476,17 +481,7 @@ def part_line_add(
     )
     _reserve(actor, order, line)
     line.save()
-    audit_record(
-        actor=actor,
-        instance=line,
-        action="create",
-        after=snapshot(line, PART_FIELDS),
-        store=order.store,
-        note=order.number,
-    )
-    order_recalculate(order)
-    _sync(caller, order)
-    return line
+    return _line_added(actor, order, caller, line, PART_FIELDS)
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ PERCENT = [MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))]
 class BusinessType(models.TextChoices):
     """F-3.3: who pays and how the order is handled."""
 
-    MAINTENANCE = "maintenance", _("maintenance")
+    MAINTENANCE = "maintenance", _("maintenance service")
     REPAIR = "repair", _("general repair")
     WARRANTY = "warranty", _("warranty claim")
     INSURANCE = "insurance", _("insurance accident")
