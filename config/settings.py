@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "pitstop.messaging",
     "pitstop.service",
     "pitstop.workshop",
+    "pitstop.billing",
+    "pitstop.loyalty",
     "pitstop.demo",
 ]
 
@@ -265,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "raise-progress-tasks": {
         "task": "pitstop.workshop.tasks.raise_progress_tasks",
         "schedule": crontab(minute="*/10"),
+    },
+    "expire-loyalty": {
+        "task": "pitstop.loyalty.tasks.expire_loyalty",
+        "schedule": crontab(hour=1, minute=30),
     },
     "send-ready-notices": {
         "task": "pitstop.workshop.tasks.send_ready_notices",

@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
+from pitstop.billing import api as billing_api
 from pitstop.customers import api as customers_api
 from pitstop.parts import api as parts_api
 from pitstop.service import api as service_api
@@ -30,6 +31,7 @@ router.register("suppliers", parts_api.SupplierViewSet, basename="supplier")
 router.register("purchase-orders", parts_api.PurchaseOrderViewSet, basename="purchase-order")
 router.register("appointments", service_api.AppointmentViewSet, basename="appointment")
 router.register("repair-orders", workshop_api.RepairOrderViewSet, basename="repair-order")
+router.register("settlements", billing_api.SettlementViewSet, basename="settlement")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -44,6 +46,8 @@ urlpatterns = [
     path("", include("pitstop.messaging.urls")),
     path("", include("pitstop.service.urls")),
     path("", include("pitstop.workshop.urls")),
+    path("", include("pitstop.billing.urls")),
+    path("", include("pitstop.loyalty.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -172,20 +172,95 @@ _INSPECT = _READ_ORDERS + [
     "workshop.add_pdicheck",
 ]
 
+# Loyalty: the front desk and the cash desk look up and sell memberships, stored value, package
+# cards and coupons; the manager sets the rules (tiers are the customers app's).
+_READ_LOYALTY = [
+    "loyalty.view_membership",
+    "loyalty.view_storedvalueaccount",
+    "loyalty.view_pointsaccount",
+    "loyalty.view_packagecard",
+    "loyalty.view_packagecardtype",
+    "loyalty.view_coupon",
+    "loyalty.view_coupontype",
+    "loyalty.view_topuprule",
+    "loyalty.view_pointsrule",
+]
+_SELL_LOYALTY = _READ_LOYALTY + [
+    "loyalty.add_membership",
+    "loyalty.change_membership",
+    "loyalty.add_storedvalueentry",
+    "loyalty.add_packagecard",
+    "loyalty.add_coupon",
+]
+_RULE_LOYALTY = _SELL_LOYALTY + [
+    "loyalty.change_storedvalueaccount",
+    "loyalty.change_packagecard",
+    "loyalty.change_coupon",
+    "loyalty.add_packagecardtype",
+    "loyalty.change_packagecardtype",
+    "loyalty.add_coupontype",
+    "loyalty.change_coupontype",
+    "loyalty.add_topuprule",
+    "loyalty.change_topuprule",
+    "loyalty.add_pointsrule",
+    "loyalty.change_pointsrule",
+    "loyalty.view_pointssettings",
+    "loyalty.change_pointssettings",
+]
+
+# Billing: the advisor prepares the bill and hands the car over; the cashier settles, takes
+# the money, collects receivables and closes the day; the manager approves discounts, reverses
+# bills, grants credit and exports the day to the accounts.
+_READ_BILLING = [
+    "billing.view_settlement",
+    "billing.view_payment",
+    "billing.view_delivery",
+    "billing.view_receivable",
+    "billing.view_creditaccount",
+    "billing.view_dayclose",
+]
+_PREPARE_BILL = _READ_BILLING + [
+    "billing.add_settlement",
+    "billing.change_settlement",
+    "billing.add_delivery",
+]
+_CASH_DESK = _READ_BILLING + [
+    "billing.post_settlement",
+    "billing.reverse_settlement",
+    "billing.add_payment",
+    "billing.change_receivable",
+    "billing.add_dayclose",
+    "billing.add_delivery",
+]
+_RUN_BILLING = _PREPARE_BILL + _CASH_DESK + [
+    "billing.approve_settlement",
+    "billing.export_dayclose",
+    "billing.add_creditaccount",
+    "billing.change_creditaccount",
+    "billing.view_billingsettings",
+    "billing.change_billingsettings",
+]
+
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "advisor": _WRITE_FILES
     + ["customers.view_personal_data"]
     + _READ_PARTS
     + _SEND_MESSAGES
     + _BOOK
-    + _RECEIVE,
+    + _RECEIVE
+    + _PREPARE_BILL
+    + _SELL_LOYALTY,
     "dispatcher": _READ_FILES + _READ_PARTS + _READ_SERVICE + _DISPATCH,
     "technician": _READ_FILES + _READ_PARTS + _READ_SERVICE + _WORK,
     "team_leader": _READ_FILES + _READ_PARTS + _READ_SERVICE + _WORK + ["service.lead_repairorder"],
     "qc_inspector": _READ_FILES + _READ_PARTS + _READ_SERVICE + _INSPECT,
     # The keeper issues what technicians ask for, against the repair order.
     "warehouse": _READ_FILES + _KEEP_PARTS + _READ_ORDERS + ["workshop.change_partsrequest"],
-    "cashier": _READ_FILES + _READ_PARTS + ["parts.view_countersale", "service.view_repairorder"],
+    "cashier": _READ_FILES
+    + _READ_PARTS
+    + ["parts.view_countersale", "service.view_repairorder"]
+    + _CASH_DESK
+    + _SELL_LOYALTY,
     # Customer care calls through the system and sees phones masked (F-1.7).
     "care_agent": _WRITE_FILES + _SEND_MESSAGES + _BOOK,
     # The manager approves stocktakes (the keeper who counted does not post their own losses)
@@ -198,14 +273,18 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     + _RECEIVE
     + _DISPATCH
     + _INSPECT
-    + ["service.lead_repairorder"],
+    + ["service.lead_repairorder"]
+    + _RUN_BILLING
+    + _RULE_LOYALTY,
     "hq": _READ_FILES
     + _AUDIT_PARTS
     + ["customers.export_customer", "core.view_auditentry"]
     + ["messaging.view_outboundmessage", "messaging.view_messagetemplate"]
     + _READ_SERVICE
     + _READ_ORDERS
-    + ["service.view_workshopsettings", "service.view_labourrate"],
+    + ["service.view_workshopsettings", "service.view_labourrate"]
+    + _READ_BILLING
+    + _READ_LOYALTY,
     "admin": _MANAGE_FILES
     + _KEEP_PARTS
     + _WORD_MESSAGES
@@ -214,6 +293,8 @@ DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     + _DISPATCH
     + _INSPECT
     + ["service.lead_repairorder"]
+    + _RUN_BILLING
+    + _RULE_LOYALTY
     + [
         "messaging.change_chain_template",
         "parts.approve_stocktake",

@@ -51,6 +51,8 @@ MOVE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Status.CHECKING: (WORK,),
     Status.WASHING: (INSPECT, CHANGE),
     Status.READY: (INSPECT, CHANGE),
+    # Only billing.delivery moves an order here (settled or on credit), as the advisor.
+    Status.DELIVERED: (CHANGE,),
     Status.CANCELLED: (CHANGE,),
 }
 
@@ -129,6 +131,9 @@ def order_transition(
     if to == Status.CHECKING:
         order.finished_at = now
         fields.append("finished_at")
+    if to == Status.DELIVERED:
+        order.delivered_at = now
+        fields.append("delivered_at")
     if to == Status.READY:
         order.ready_at = now
         fields.append("ready_at")

@@ -63,9 +63,10 @@ class RepairOrder(BaseModel):
         CHECKING = "checking", _("quality check")
         WASHING = "washing", _("washing")
         READY = "ready", _("ready")
+        DELIVERED = "delivered", _("delivered")
         CANCELLED = "cancelled", _("cancelled")
 
-    # Delivered comes with settlement (issue #5). Back to in progress from checking is rework.
+    # Delivered follows settlement (billing.delivery). Back to in progress from checking is rework.
     ALLOWED = {
         Status.DRAFT: {Status.CONFIRMED, Status.CANCELLED},
         Status.CONFIRMED: {Status.DISPATCHED, Status.DRAFT, Status.CANCELLED},
@@ -75,7 +76,8 @@ class RepairOrder(BaseModel):
         Status.WAITING_APPROVAL: {Status.IN_PROGRESS},
         Status.CHECKING: {Status.IN_PROGRESS, Status.WASHING, Status.READY},
         Status.WASHING: {Status.READY},
-        Status.READY: set(),
+        Status.READY: {Status.DELIVERED},
+        Status.DELIVERED: set(),
         Status.CANCELLED: set(),
     }
     OPEN = (
@@ -198,6 +200,7 @@ class RepairOrder(BaseModel):
     started_at = models.DateTimeField(_("work started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("work finished"), null=True, blank=True)
     ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     ready_notice_at = models.DateTimeField(_("ready notice sent"), null=True, blank=True)
     rework_count = models.PositiveSmallIntegerField(_("rework"), default=0)
     certificate_no = models.CharField(_("completion certificate no."), max_length=32, blank=True)

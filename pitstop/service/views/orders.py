@@ -42,6 +42,7 @@ STATUS_CSS = {
     Status.CHECKING: "text-bg-info",
     Status.WASHING: "text-bg-info",
     Status.READY: "text-bg-success",
+    Status.DELIVERED: "text-bg-dark",
     Status.CANCELLED: "text-bg-light border",
 }
 SUPPLY_CSS = {
@@ -61,6 +62,8 @@ STEP_PAGES = {
     Status.CHECKING: ("workshop:order_checks", "btn-outline-primary"),
     Status.WASHING: ("workshop:order_checks", "btn-outline-primary"),
     Status.READY: ("workshop:order_checks", "btn-outline-primary"),
+    # Handing the car back needs the settlement (or credit) and the checklist: billing's page.
+    Status.DELIVERED: ("billing:delivery", "btn-success"),
 }
 
 

@@ -1,0 +1,6 @@
+from .views import pages
+
+app_name = "loyalty"
+urlpatterns = [
+    *pages.urlpatterns,
+]
