@@ -224,7 +224,10 @@ _PREPARE_BILL = _READ_BILLING + [
     "billing.change_settlement",
     "billing.add_delivery",
 ]
+# The cashier also prepares a bill again after reversing it (反结算, 重新结算).
 _CASH_DESK = _READ_BILLING + [
+    "billing.add_settlement",
+    "billing.change_settlement",
     "billing.post_settlement",
     "billing.reverse_settlement",
     "billing.add_payment",

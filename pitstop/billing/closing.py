@@ -31,8 +31,9 @@ from pitstop.core.exceptions import ApplicationError
 from pitstop.core.money import to_money
 from pitstop.core.scoping import has_perm_in_store
 
-from .models import ZERO, BillingSettings, DayClose, LineKind, Payer, Payment, Settlement, SettlementLine
+from .models import BillingSettings, DayClose, LineKind, Payer, Payment, Settlement, SettlementLine
 
+ZERO = Decimal("0.00")  # shown as ¥0.00, kept as "0.00" in a close's totals
 Method = Payment.Method
 Purpose = Payment.Purpose
 MONEY_METHODS: tuple[str, ...] = tuple(Payment.MONEY_METHODS)
@@ -131,6 +132,11 @@ class DaySummary:
         return {row.method: str(row.amount) for row in [*self.money, *self.other]}
 
 
+def _cents(value) -> Decimal:
+    """A database sum as money: SQLite hands back Decimal("1300") for 1300.00."""
+    return ZERO if value is None else to_money(value)
+
+
 def _day_rows(**filters) -> list[dict]:
     refund = Q(refund_of__isnull=False)
     return list(
@@ -138,11 +144,11 @@ def _day_rows(**filters) -> list[dict]:
         .order_by()
         .values("cashier_id", "method", "purpose")
         .annotate(
-            amount=Sum("amount"),
+            net=Sum("amount"),
             taken=Count("id", filter=~refund),
             refunded=Sum("amount", filter=refund),
             refunds=Count("id", filter=refund),
-            change=Sum("change"),
+            change_sum=Sum("change"),
         )
     )
 
@@ -152,12 +158,12 @@ def _summary(store: Store, cashier: User | None, day: datetime.date, rows, close
     by_purpose: dict[str, dict] = {}
     change = ZERO
     for row in rows:
-        amount = row["amount"] or ZERO
+        amount = _cents(row["net"])
         method = by_method.setdefault(
             row["method"], {"amount": ZERO, "count": 0, "refunded": ZERO, "refunds": 0}
         )
         method["amount"] += amount
-        method["refunded"] -= row["refunded"] or ZERO
+        method["refunded"] -= _cents(row["refunded"])
         method["refunds"] += row["refunds"]
         if row["method"] != Method.CARRY:  # moved between bills, not taken
             method["count"] += row["taken"]
@@ -170,7 +176,7 @@ def _summary(store: Store, cashier: User | None, day: datetime.date, rows, close
             purpose["money"] += amount
         if row["method"] == Method.CASH:
             purpose["cash"] += amount
-        change += row["change"] or ZERO
+        change += _cents(row["change_sum"])
 
     def total(method: str) -> MethodTotal:
         values = by_method.get(method, {"amount": ZERO, "count": 0, "refunded": ZERO, "refunds": 0})
@@ -442,7 +448,7 @@ def day_voucher_lines(*, store: Store, day: datetime.date) -> list[VoucherLine]:
         .exclude(settlement__status=Settlement.Status.DRAFT)
         .order_by()
         .values("kind", "payer")
-        .annotate(amount=Sum("amount"), tax=Sum("tax"))
+        .annotate(net=Sum("amount"), tax_sum=Sum("tax"))
     )
     revenue_memo = {
         "revenue_labour": _("Revenue: labour"),
@@ -450,7 +456,7 @@ def day_voucher_lines(*, store: Store, day: datetime.date) -> list[VoucherLine]:
         "revenue_fees": _("Revenue: fees"),
     }
     for row in lines:
-        amount, tax = row["amount"] or ZERO, row["tax"] or ZERO
+        amount, tax = _cents(row["net"]), _cents(row["tax_sum"])
         payer = row["payer"] if row["payer"] in PAYER_ACCOUNT else Payer.OWNER
         put(
             debits,
@@ -466,8 +472,8 @@ def day_voucher_lines(*, store: Store, day: datetime.date) -> list[VoucherLine]:
 
     # Money and value taken that day.
     payments = Payment.objects.filter(store=store, business_date=day).exclude(method=Method.CARRY).order_by()
-    for row in payments.values("method", "purpose").annotate(amount=Sum("amount")):
-        amount = row["amount"] or ZERO
+    for row in payments.values("method", "purpose").annotate(net=Sum("amount")):
+        amount = _cents(row["net"])
         method, purpose = row["method"], row["purpose"]
         memo = _("%(method)s: %(purpose)s") % {
             "method": Method(method).label,
@@ -480,7 +486,7 @@ def day_voucher_lines(*, store: Store, day: datetime.date) -> list[VoucherLine]:
             put(debits, "stored_value_bonus", _("Stored-value bonus spent"), bonus)
             amount -= bonus
         put(debits, method, memo, amount)
-        amount = row["amount"] or ZERO
+        amount = _cents(row["net"])
         if purpose == Purpose.MEMBERSHIP:
             rate = _vat_fees(store)
             tax = to_money(amount * rate / (Decimal(100) + rate)) if rate else ZERO

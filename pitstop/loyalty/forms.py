@@ -32,7 +32,9 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 def money_field(label, *, required: bool = True, help_text="", min_value=ZERO) -> forms.DecimalField:
-    return forms.DecimalField(label=label, required=required, min_value=min_value, help_text=help_text, **MONEY)
+    return forms.DecimalField(
+        label=label, required=required, min_value=min_value, help_text=help_text, **MONEY
+    )
 
 
 # --- taking money ----------------------------------------------------------------------------
@@ -237,7 +239,12 @@ class IssueCouponForm(BootstrapMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.fixed_customer is None and not self.errors and not data.get("customer") and not data.get("count"):
+        if (
+            self.fixed_customer is None
+            and not self.errors
+            and not data.get("customer")
+            and not data.get("count")
+        ):
             self.add_error("count", _("Give a customer or the number of coupons."))
         return data
 
@@ -346,7 +353,9 @@ class CardTypeItemForm(BootstrapMixin, forms.Form):
     """A line of a card type: a labour operation (by code) or a canned job, so many times."""
 
     labour = forms.CharField(label=_("Labour operation code"), max_length=30, required=False)
-    canned_job = forms.ModelChoiceField(label=_("or canned job"), queryset=CannedJob.objects.none(), required=False)
+    canned_job = forms.ModelChoiceField(
+        label=_("or canned job"), queryset=CannedJob.objects.none(), required=False
+    )
     count = forms.IntegerField(label=_("Times"), min_value=1, max_value=999, required=False)
 
     def __init__(self, *args, store=None, **kwargs):

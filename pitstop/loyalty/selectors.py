@@ -88,7 +88,9 @@ def member_list(
 ) -> QuerySet[Membership]:
     """The store's cards with each holder's stored value and points, newest first. The box
     finds a card number, or a customer by name, mobile or plate (the customers' search)."""
-    balances = StoredValueAccount.objects.filter(store_id=OuterRef("store_id"), customer_id=OuterRef("customer_id"))
+    balances = StoredValueAccount.objects.filter(
+        store_id=OuterRef("store_id"), customer_id=OuterRef("customer_id")
+    )
     points = PointsAccount.objects.filter(store_id=OuterRef("store_id"), customer_id=OuterRef("customer_id"))
     money = DecimalField(max_digits=12, decimal_places=2)
     qs = (
@@ -135,9 +137,7 @@ def customers_without_card(*, user, store: Store | None, query: str, limit: int 
 
 def loyalty_customer(*, user, pk: int) -> Customer:
     """The customer, if the user may see loyalty records in the customer's store; 404 if not."""
-    return get_scoped_or_404(
-        Customer.objects.select_related("tier", "store"), user, VIEW_MEMBERSHIP, pk=pk
-    )
+    return get_scoped_or_404(Customer.objects.select_related("tier", "store"), user, VIEW_MEMBERSHIP, pk=pk)
 
 
 @dataclass
@@ -182,7 +182,9 @@ def next_points_expiry(account: PointsAccount, *, on: datetime.date | None = Non
     return PointsExpiry(day=day, points=due[day])
 
 
-def customer_loyalty(*, customer: Customer, full: str = "", today: datetime.date | None = None) -> CustomerLoyalty:
+def customer_loyalty(
+    *, customer: Customer, full: str = "", today: datetime.date | None = None
+) -> CustomerLoyalty:
     """The customer's card, balances and ledgers in the customer's store. `full` names the one
     ledger to show whole ("stored_value", "points", "cards"); the others show LEDGER_ROWS."""
     store_id = customer.store_id
@@ -317,7 +319,9 @@ def coupon_list(
         qs = qs.filter(status=status)
     text = (query or "").strip().upper()
     if text:
-        qs = qs.filter(Q(code__startswith=text) | Q(batch_no=text) | Q(customer__name__contains=query.strip()))
+        qs = qs.filter(
+            Q(code__startswith=text) | Q(batch_no=text) | Q(customer__name__contains=query.strip())
+        )
     if batch:
         qs = qs.filter(batch_no=batch.strip())
     if coupon_type:
@@ -326,15 +330,19 @@ def coupon_list(
 
 
 def coupon_for(*, user, pk: int) -> Coupon:
-    return get_scoped_or_404(Coupon.objects.select_related("coupon_type", "customer"), user, VIEW_COUPON, pk=pk)
+    return get_scoped_or_404(
+        Coupon.objects.select_related("coupon_type", "customer"), user, VIEW_COUPON, pk=pk
+    )
 
 
 # --- rules -----------------------------------------------------------------------------------
 
 
 def top_up_rules(*, user, store: Store | None) -> QuerySet[TopUpRule]:
-    return scoped(TopUpRule.objects.all(), user, VIEW_TOP_UP_RULE, store=store).select_related("store").order_by(
-        "store__code", "-is_active", "-pay_at_least", "id"
+    return (
+        scoped(TopUpRule.objects.all(), user, VIEW_TOP_UP_RULE, store=store)
+        .select_related("store")
+        .order_by("store__code", "-is_active", "-pay_at_least", "id")
     )
 
 

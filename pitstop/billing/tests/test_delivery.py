@@ -185,6 +185,12 @@ def test_the_page_shows_the_blockers_and_the_checklist(login, store_a, advisor):
     assert 'value="spare_wheel"' in body and 'value="jack"' in body and 'value="driving_licence"' in body
     assert reverse("workshop:order_checks", args=[order.pk]) in body
     assert 'id="deliver"' in body and "disabled" in body
+    partial = login(advisor).get(
+        reverse("billing:delivery", args=[order.pk]),
+        headers={"HX-Request": "true", "HX-Target": "delivery-form"},
+    )
+    assert partial.content.decode().lstrip().startswith('<div id="delivery-form">')
+    assert partial.content.decode().count("data-blocker") == 2
 
 
 def test_the_page_hands_the_car_over_and_then_links_the_prints(login, settled, advisor):

@@ -303,7 +303,11 @@ def test_a_wrong_payment_on_the_page_changes_nothing(client, bill, cashier):
     assert "微信" in response.content.decode() or "reference" in response.content.decode().lower()
 
 
-def test_roles_and_stores_are_checked(client, bill, advisor, cashier, make_staff, store_b):
+def test_roles_and_stores_are_checked(client, bill, advisor, cashier, make_staff, store_a, store_b):
+    technician = make_staff("technician", store_a)
+    client.force_login(technician)
+    assert client.post(reverse("billing:order_bill", args=[bill.order_id])).status_code == 403
+    assert client.get(reverse("billing:desk")).status_code == 403
     client.force_login(advisor)
     assert (
         client.post(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from pitstop.billing.delivery import order_deliver
 from pitstop.billing.models import Payment
+from pitstop.billing.payments import payment_record
 from pitstop.billing.settlement import settlement_reverse
 from pitstop.customers.tests.factories import CustomerFactory, VehicleFactory
 from pitstop.service.tests.factories import MaintenancePlanFactory, MaintenancePlanItemFactory
@@ -46,10 +47,10 @@ def settled(store_a, advisor, cashier):
     )
 
 
-def _cells(body: str, marker: str) -> str:
-    """The text of the element carrying `marker` up to its closing tag (good enough for ids)."""
+def _cells(body: str, marker: str, end: str = "</") -> str:
+    """The text after `marker` up to `end` (the element's closing tag; "</tr>" for a row)."""
     start = body.index(marker)
-    return body[start : body.index("</", start)]
+    return body[start : body.index(end, start)]
 
 
 def test_the_statement_lists_labour_and_parts_apart_with_hours_rates_and_tax(login, settled, cashier):
@@ -94,8 +95,8 @@ def test_the_statement_shows_who_pays_what(login, store_a, advisor, cashier):
     order = ready_order(store=store_a, advisor=advisor, business_type="warranty")
     settlement = settle(order, advisor=advisor, cashier=cashier, pay=None)
     body = login(cashier).get(reverse("billing:print_statement", args=[settlement.pk])).content.decode()
-    assert 'data-payer="warranty"' in body and "¥980.00" in _cells(body, 'data-payer="warranty"')
-    assert "¥0.00" in _cells(body, 'data-payer="owner"')
+    assert 'data-payer="warranty"' in body and "¥980.00" in _cells(body, 'data-payer="warranty"', "</tr>")
+    assert "¥0.00" in _cells(body, 'data-payer="owner"', "</tr>")
 
 
 def test_the_exit_pass_needs_the_handover_of_a_settled_car(login, settled, advisor):
@@ -186,3 +187,31 @@ def test_the_statement_is_another_stores_404_and_a_technicians_403(
     client.force_login(make_staff("technician", store_a))
     assert client.get(url).status_code == 403  # no billing.view_settlement
     assert client.get(reverse("billing:print_exit_pass", args=[order.pk])).status_code == 403
+
+
+def test_the_statement_reads_a_fixed_number_of_queries(client, store_a, advisor, cashier):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _small_order, small = settled_order(store=store_a, advisor=advisor, cashier=cashier)
+    _big_order, big = settled_order(
+        store=store_a,
+        advisor=advisor,
+        cashier=cashier,
+        pay="100.00",
+        labour=(
+            ("更换机油机滤", "0.5", "120.00"),
+            ("四轮定位", "1", "150.00"),
+            ("更换前刹车片", "1.5", "120.00"),
+        ),
+        parts=(("机油滤清器", "1", "58.00"), ("前刹车片", "2", "400.00"), ("雨刮片", "2", "88.00")),
+    )
+    for _ in range(2):
+        payment_record(actor=cashier, settlement=big, method=Payment.Method.CASH, amount="50.00")
+    client.force_login(cashier)
+    counts = []
+    for settlement in (small, big):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("billing:print_statement", args=[settlement.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

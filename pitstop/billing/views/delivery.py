@@ -69,7 +69,7 @@ class DeliveryForm(BootstrapMixin, forms.Form):
     old_parts = forms.ChoiceField(
         label=gettext_lazy("Old parts"), choices=OldParts.choices, widget=forms.RadioSelect
     )
-    received_by = forms.CharField(label=gettext_lazy("Collected by"), max_length=60, required=False)
+    received_by = forms.CharField(label=gettext_lazy("Picked up by"), max_length=60, required=False)
     note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)
 
     def __init__(self, *args, items, documents, **kwargs):
@@ -79,14 +79,17 @@ class DeliveryForm(BootstrapMixin, forms.Form):
         self.fields["old_parts"].widget.attrs["class"] = "form-check-input"
 
 
-def _payments_by_method(settlement: Settlement | None) -> list[tuple[str, object]]:
-    if settlement is None:
-        return []
+def _by_method(payments) -> list[tuple[str, object]]:
+    """Net amount by method (refunds are negative), methods that net to nothing left out."""
     sums: dict[str, object] = defaultdict(lambda: ZERO)
-    for payment in settlement.payments.all():
+    for payment in payments:
         sums[payment.method] += payment.amount
     labels = dict(Payment.Method.choices)
     return [(labels.get(method, method), amount) for method, amount in sums.items() if amount]
+
+
+def _payments_by_method(settlement: Settlement | None) -> list[tuple[str, object]]:
+    return _by_method(settlement.payments.all()) if settlement is not None else []
 
 
 @login_required
@@ -242,7 +245,7 @@ def print_statement(request: HttpRequest, pk: int) -> HttpResponse:
         "taxes": _tax_rows(lines),
         "discounts": settlement.labour_discount + settlement.parts_discount,
         "payments": payments,
-        "by_method": _payments_by_method(settlement),
+        "by_method": _by_method(payments),
         "reversal": Settlement.objects.filter(reverses=settlement).first(),
         "delivery": delivery,
         "old_parts": delivery.get_old_parts_display()

@@ -134,7 +134,7 @@ def receivable_list(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
         "ageing_headers": ageing_headers()[3:8],
     }
-    return render_page(request, "receivables/list.html", context, partials=("receivable-table",))
+    return render_page(request, "billing/receivables/list.html", context, partials=("receivable-table",))
 
 
 def ageing_headers() -> list[str]:
@@ -202,7 +202,7 @@ def _detail_page(request, receivable: Receivable, form: CollectForm | None = Non
         "settlement_url": settlement_url(receivable.settlement_id),
         "overdue_days": max((timezone.localdate() - receivable.due_on).days, 0),
     }
-    return render(request, "receivables/detail.html", context, status=status)
+    return render(request, "billing/receivables/detail.html", context, status=status)
 
 
 @login_required
@@ -258,7 +258,7 @@ def credit_account_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "may_add": store is not None and has_perm_in_store(request.user, ADD_ACCOUNT, store.pk),
     }
-    return render(request, "receivables/accounts.html", context)
+    return render(request, "billing/receivables/accounts.html", context)
 
 
 def _account(request: HttpRequest, pk: int) -> CreditAccount:
@@ -283,11 +283,13 @@ def credit_account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for entry in audit_for(account)
         ],
     }
-    return render(request, "receivables/account_detail.html", context)
+    return render(request, "billing/receivables/account_detail.html", context)
 
 
 def _account_form_page(request, form, account=None, status=200) -> HttpResponse:
-    return render(request, "receivables/account_form.html", {"form": form, "account": account}, status=status)
+    return render(
+        request, "billing/receivables/account_form.html", {"form": form, "account": account}, status=status
+    )
 
 
 def _save_account(request, form, store, account=None) -> HttpResponse:

@@ -62,7 +62,9 @@ def top_up(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET" and "amount" in request.GET:  # the HTMX preview of the bonus
         context["preview"] = _preview(store, request.GET.get("amount", ""), account)
         form = _live(TopUpForm(initial={"amount": request.GET.get("amount", "")}), customer)
-        return render_page(request, "loyalty/top_up.html", {**context, "form": form}, partials=("bonus-preview",))
+        return render_page(
+            request, "loyalty/top_up.html", {**context, "form": form}, partials=("bonus-preview",)
+        )
     form = _live(TopUpForm(request.POST or None), customer)
     if request.method == "POST" and form.is_valid():
         amount = form.cleaned_data["amount"]
@@ -92,7 +94,10 @@ def top_up(request: HttpRequest, pk: int) -> HttpResponse:
         if "edit" not in request.POST:
             context.update({"confirming": True, "preview": preview})
     return render(
-        request, "loyalty/top_up.html", {**context, "form": form}, status=400 if form.is_bound and form.errors else 200
+        request,
+        "loyalty/top_up.html",
+        {**context, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -118,7 +123,13 @@ def _preview(store, amount, account) -> dict:
     rule = services.top_up_rule_for(store=store, amount=amount) if amount > 0 else None
     bonus = rule.bonus if rule else ZERO
     before = account.balance if account else ZERO
-    return {"amount": amount, "rule": rule, "bonus": bonus, "before": before, "after": before + amount + bonus}
+    return {
+        "amount": amount,
+        "rule": rule,
+        "bonus": bonus,
+        "before": before,
+        "after": before + amount + bonus,
+    }
 
 
 @login_required
@@ -134,7 +145,11 @@ def refund(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             entry = services.stored_value_refund(
-                actor=request.user, store=store, customer=customer, amount=data.get("amount"), reason=data["reason"]
+                actor=request.user,
+                store=store,
+                customer=customer,
+                amount=data.get("amount"),
+                reason=data["reason"],
             )
             messages.success(
                 request,

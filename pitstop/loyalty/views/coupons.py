@@ -71,7 +71,8 @@ def coupon_issue(request: HttpRequest) -> HttpResponse:
                 )
             messages.success(
                 request,
-                _("%(n)s coupons issued, batch %(batch)s.") % {"n": len(coupons), "batch": coupons[0].batch_no},
+                _("%(n)s coupons issued, batch %(batch)s.")
+                % {"n": len(coupons), "batch": coupons[0].batch_no},
             )
             return redirect(f"{reverse('loyalty:coupon_list')}?batch={coupons[0].batch_no}")
         except ApplicationError as error:

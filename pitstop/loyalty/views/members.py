@@ -10,6 +10,7 @@ from django.urls import path
 from django.utils import timezone
 
 from pitstop.core.htmx import render_page
+from pitstop.core.money import to_money
 from pitstop.core.scoping import require_perm_somewhere
 from pitstop.core.text import mask_identifier
 from pitstop.customers.selectors import PERSONAL
@@ -40,6 +41,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
             else mask_identifier(member.customer.mobile)
         )
         member.plates = [v.plate for v in member.customer.owned_vehicles.all() if v.plate]
+        member.stored_value = to_money(member.stored_value)  # SQLite sums lose the cents
     context = {
         "page": page,
         "q": query,

@@ -59,7 +59,8 @@ def _ended(request: HttpRequest, membership: Membership) -> HttpResponse | None:
         return None
     messages.error(
         request,
-        _("Card %(card)s is %(status)s.") % {"card": membership.card_no, "status": membership.get_status_display()},
+        _("Card %(card)s is %(status)s.")
+        % {"card": membership.card_no, "status": membership.get_status_display()},
     )
     return _back(membership.customer_id)
 
@@ -71,7 +72,10 @@ def membership_join(request: HttpRequest, pk: int) -> HttpResponse:
     require_in_store(request.user, sel.ADD_MEMBERSHIP, customer.store_id)
     current = Membership.objects.filter(customer=customer, status=Membership.Status.ACTIVE).first()
     if current is not None:
-        messages.error(request, _("%(name)s already holds card %(card)s.") % {"name": customer.name, "card": current.card_no})
+        messages.error(
+            request,
+            _("%(name)s already holds card %(card)s.") % {"name": customer.name, "card": current.card_no},
+        )
         return _back(customer.pk)
     form = JoinForm(request.POST or None, customer=customer, initial={"tier": customer.tier_id})
     if request.method == "POST" and form.is_valid():
@@ -89,7 +93,12 @@ def membership_join(request: HttpRequest, pk: int) -> HttpResponse:
             _paid_message(
                 request,
                 _("%(name)s joined with card %(card)s (%(tier)s); fee ¥%(fee)s taken.")
-                % {"name": customer.name, "card": membership.card_no, "tier": membership.tier.name, "fee": fee},
+                % {
+                    "name": customer.name,
+                    "card": membership.card_no,
+                    "tier": membership.tier.name,
+                    "fee": fee,
+                },
                 payment,
             )
             return _back(customer.pk)
@@ -134,7 +143,12 @@ def membership_renew(request: HttpRequest, pk: int) -> HttpResponse:
         (_("Expires"), membership.expires_on or _("no expiry")),
     ]
     return _action_page(
-        request, customer=customer, form=form, title=_("Renew the membership"), aside=aside, membership=membership
+        request,
+        customer=customer,
+        form=form,
+        title=_("Renew the membership"),
+        aside=aside,
+        membership=membership,
     )
 
 
@@ -162,7 +176,8 @@ def membership_tier(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                _("Card %(card)s is now %(tier)s.") % {"card": membership.card_no, "tier": membership.tier.name},
+                _("Card %(card)s is now %(tier)s.")
+                % {"card": membership.card_no, "tier": membership.tier.name},
             )
             return _back(customer.pk)
         except ApplicationError as error:
@@ -191,8 +206,12 @@ def membership_leave(request: HttpRequest, pk: int) -> HttpResponse:
     form = LeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_leave(actor=request.user, membership=membership, reason=form.cleaned_data["reason"])
-            messages.success(request, _("Card %(card)s ended; the fee is not refunded.") % {"card": membership.card_no})
+            services.membership_leave(
+                actor=request.user, membership=membership, reason=form.cleaned_data["reason"]
+            )
+            messages.success(
+                request, _("Card %(card)s ended; the fee is not refunded.") % {"card": membership.card_no}
+            )
             return _back(customer.pk)
         except ApplicationError as error:
             show_error(form, error)
@@ -236,7 +255,8 @@ def membership_replace(request: HttpRequest, pk: int) -> HttpResponse:
             )
             _paid_message(
                 request,
-                _("Card %(old)s is blocked; the new card is %(new)s.") % {"old": membership.card_no, "new": new.card_no},
+                _("Card %(old)s is blocked; the new card is %(new)s.")
+                % {"old": membership.card_no, "new": new.card_no},
                 payment,
             )
             return _back(customer.pk)

@@ -101,7 +101,9 @@ def _form_page(request, *, form, title, back, formset=None, store=None) -> HttpR
 @login_required
 def top_up_rule_list(request: HttpRequest) -> HttpResponse:
     rows = sel.top_up_rules(user=request.user, store=request.store)
-    return _list_page(request, "loyalty/rules/top_up_rules.html", rows, sel.VIEW_TOP_UP_RULE, sel.ADD_TOP_UP_RULE)
+    return _list_page(
+        request, "loyalty/rules/top_up_rules.html", rows, sel.VIEW_TOP_UP_RULE, sel.ADD_TOP_UP_RULE
+    )
 
 
 @login_required
@@ -177,7 +179,13 @@ def _points_save(*, actor, store, data: dict) -> None:
         rule.save()
         after = snapshot(rule, ["points_per_yuan", "is_active"])
         if after != before:
-            audit_record(actor=actor, instance=rule, action="update" if before else "create", before=before, after=after)
+            audit_record(
+                actor=actor,
+                instance=rule,
+                action="update" if before else "create",
+                before=before,
+                after=after,
+            )
     row = PointsSettings.objects.select_for_update().filter(store=store).first()
     before = snapshot(row, ["points_per_yuan", "expiry_months"]) if row else {}
     row = row or PointsSettings(store=store)
@@ -186,7 +194,9 @@ def _points_save(*, actor, store, data: dict) -> None:
     row.save()
     after = snapshot(row, ["points_per_yuan", "expiry_months"])
     if after != before:
-        audit_record(actor=actor, instance=row, action="update" if before else "create", before=before, after=after)
+        audit_record(
+            actor=actor, instance=row, action="update" if before else "create", before=before, after=after
+        )
 
 
 # --- package card types ----------------------------------------------------------------------
@@ -246,7 +256,9 @@ def card_type_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 def coupon_type_list(request: HttpRequest) -> HttpResponse:
     rows = sel.coupon_types(user=request.user, store=request.store)
-    return _list_page(request, "loyalty/rules/coupon_types.html", rows, sel.VIEW_COUPON_TYPE, sel.ADD_COUPON_TYPE)
+    return _list_page(
+        request, "loyalty/rules/coupon_types.html", rows, sel.VIEW_COUPON_TYPE, sel.ADD_COUPON_TYPE
+    )
 
 
 @login_required

@@ -80,7 +80,9 @@ def join_paid(
 
 
 @transaction.atomic
-def renew_paid(*, actor: User, membership: Membership, fee: Decimal, pay: dict) -> tuple[Membership, Payment | None]:
+def renew_paid(
+    *, actor: User, membership: Membership, fee: Decimal, pay: dict
+) -> tuple[Membership, Payment | None]:
     customer = membership.customer
     _guard(membership.store, customer, pay)
     membership = services.membership_renew(actor=actor, membership=membership, fee=fee)
@@ -91,7 +93,8 @@ def renew_paid(*, actor: User, membership: Membership, fee: Decimal, pay: dict) 
         amount=fee,
         customer=customer,
         pay=pay,
-        note=_("Membership %(card)s renewed to %(day)s") % {"card": membership.card_no, "day": membership.expires_on},
+        note=_("Membership %(card)s renewed to %(day)s")
+        % {"card": membership.card_no, "day": membership.expires_on},
     )
     return membership, payment
 

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from pitstop.billing.demo import load_billing_demo
 from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
 from pitstop.messaging.demo import load_messaging_demo
 from pitstop.parts.demo import load_parts_demo, load_parts_documents_demo
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"demo workshop loaded: {workshop['orders']} work orders across the board")
             )
+        if load_billing_demo()["created"]:
+            self.stdout.write(self.style.SUCCESS("demo cash desk settings and a credit account loaded"))
         if not quiet_logins:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for username, role, store, name in STAFF:
