@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 3
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-postgres test-browser bench bench-stock lint messages clean
+.PHONY: install run test test-postgres test-browser bench bench-stock bench-billing lint messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Pitstop needs Python 3.11 or newer")'
@@ -47,6 +47,11 @@ bench: install
 # The stock ledger on PostgreSQL: 50,000 parts, 2,000,000 movements (database pitstop_bench).
 bench-stock: install
 	$(PY) bench/stock_bench.py
+
+# Settling a 40-line work order; closing a day of 1,000 settlements (SQLite, or DATABASE_URL).
+bench-billing: install
+	$(PY) bench/settle_bench.py
+	$(PY) bench/close_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -8,8 +8,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from pitstop.billing.counter import counter_sale_bill
+from pitstop.billing.models import CreditAccount, DayClose, Receivable
+from pitstop.billing.payments import payment_record
+from pitstop.billing.tests.factories import ready_order, settle
 from pitstop.customers.models import ImportBatch
 from pitstop.customers.tests.factories import CustomerFactory, TierFactory, VehicleFactory
+from pitstop.loyalty import services as loyalty
+from pitstop.loyalty.models import CouponType, PackageCardType, PackageCardTypeItem, TopUpRule
 from pitstop.messaging.tests.factories import MessageTemplateFactory, OutboundMessageFactory
 from pitstop.parts import old_parts, sales, stocktake, transfers
 from pitstop.parts.models import Supplier
@@ -93,7 +99,59 @@ def store_a_records(store_a, manager):
     finding = Finding.objects.create(order=repair_order, description=MARKERS[3] + "发现", reported_by=manager)
     team = Team.objects.create(store=store_a, name=MARKERS[3] + "班组")
     tool = Tool.objects.create(store=store_a, code="T1", name=MARKERS[3] + "工具")
+    bill = settle(
+        ready_order(store=store_a, advisor=manager, vehicle=vehicle), advisor=manager, cashier=manager
+    )
+    credit_account = CreditAccount.objects.create(store=store_a, customer=customer, limit="1000")
+    posted_sale = sales.counter_sale_post(
+        actor=manager,
+        sale=sales.counter_sale_create(
+            actor=manager, store=store_a, warehouse=warehouse, lines=[sales.SaleLine(part, "1")]
+        ),
+    )
+    sale_bill = counter_sale_bill(actor=manager, sale=posted_sale)
+    membership = loyalty.membership_join(
+        actor=manager, customer=customer, tier=tier, card_no="HY-ISOLATED", fee="0"
+    )
+    loyalty.stored_value_top_up(actor=manager, store=store_a, customer=customer, amount="1000")
+    card_type = PackageCardType.objects.create(
+        store=store_a, code="XC10", name=MARKERS[3] + "洗车卡", price="200"
+    )
+    PackageCardTypeItem.objects.create(card_type=card_type, labour=LabourOperationFactory(), count=10)
+    coupon_type = CouponType.objects.create(store=store_a, code="MJ50", name=MARKERS[3] + "券", value="50")
     return {
+        "membership": membership,
+        "package_card": loyalty.package_card_sell(
+            actor=manager, card_type=card_type, customer=customer, vehicle=vehicle
+        ),
+        "card_type": card_type,
+        "coupon_type": coupon_type,
+        "coupon": loyalty.coupons_issue(actor=manager, coupon_type=coupon_type, customers=[customer])[0],
+        "top_up_rule": TopUpRule.objects.create(
+            store=store_a, name=MARKERS[3] + "充值", pay_at_least="1000", bonus="100"
+        ),
+        "settlement": bill,
+        "payment": payment_record(
+            actor=manager, settlement=sale_bill, method="cash", amount=sale_bill.owner_total
+        ),
+        "posted_sale": posted_sale,
+        "credit_account": credit_account,
+        "receivable": Receivable.objects.create(
+            store=store_a,
+            settlement=bill,
+            debtor="credit",
+            debtor_name=MARKERS[0],
+            credit_account=credit_account,
+            amount="100",
+            due_on="2030-01-07",
+        ),
+        "day_close": DayClose.objects.create(
+            store=store_a,
+            cashier=manager,
+            business_date="2030-01-07",
+            cash_counted="10.00",
+            difference="10.00",
+        ),
         "repair_order": repair_order,
         "labour_line": OrderLabourFactory(order=repair_order, name=MARKERS[3] + "工时"),
         "part_line": OrderPartFactory(order=repair_order, part=part, name=MARKERS[3] + "配件"),
@@ -303,6 +361,49 @@ def records_for(name: str, records: dict) -> dict | None:
                     "certificate_print",
                 ]
             },
+            **{
+                f"billing:{view}": "settlement"
+                for view in [
+                    "settlement",
+                    "settlement_discount",
+                    "settlement_insurance",
+                    "settlement_payer",
+                    "settlement_approve",
+                    "settlement_post",
+                    "settlement_invoice",
+                    "settlement_reverse",
+                    "payment_add",
+                    "print_statement",
+                ]
+            },
+            "settlement-detail": "settlement",
+            "settlement-payments": "settlement",
+            "billing:payment_refund": "payment",
+            "billing:counter_sale_bill": "posted_sale",
+            **{
+                f"billing:{view}": "repair_order"
+                for view in [
+                    "order_bill",
+                    "delivery",
+                    "print_exit_pass",
+                    "print_guarantee",
+                    "print_service_card",
+                ]
+            },
+            **{f"billing:receivable_{view}": "receivable" for view in ["detail", "collect"]},
+            **{f"billing:credit_account_{view}": "credit_account" for view in ["detail", "edit"]},
+            **{
+                f"loyalty:{view}": "customer"
+                for view in ["customer", "membership_join", "top_up", "refund", "card_sell", "coupon_give"]
+            },
+            **{f"loyalty:membership_{view}": "membership" for view in ["renew", "tier", "leave", "replace"]},
+            "loyalty:card_detail": "package_card",
+            "loyalty:coupon_void": "coupon",
+            "loyalty:top_up_rule_edit": "top_up_rule",
+            "loyalty:card_type_edit": "card_type",
+            "loyalty:coupon_type_edit": "coupon_type",
+            "billing:closing_detail": "day_close",
+            "billing:closing_print": "day_close",
             "workshop:assignment_remove": "assignment",
             "workshop:team_edit": "team",
             "workshop:task_done": "task",

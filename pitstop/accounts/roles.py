@@ -235,14 +235,18 @@ _CASH_DESK = _READ_BILLING + [
     "billing.add_dayclose",
     "billing.add_delivery",
 ]
-_RUN_BILLING = _PREPARE_BILL + _CASH_DESK + [
-    "billing.approve_settlement",
-    "billing.export_dayclose",
-    "billing.add_creditaccount",
-    "billing.change_creditaccount",
-    "billing.view_billingsettings",
-    "billing.change_billingsettings",
-]
+_RUN_BILLING = (
+    _PREPARE_BILL
+    + _CASH_DESK
+    + [
+        "billing.approve_settlement",
+        "billing.export_dayclose",
+        "billing.add_creditaccount",
+        "billing.change_creditaccount",
+        "billing.view_billingsettings",
+        "billing.change_billingsettings",
+    ]
+)
 
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "advisor": _WRITE_FILES

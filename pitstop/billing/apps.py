@@ -18,6 +18,10 @@ class BillingConfig(AppConfig):
             MenuEntry(_("Day closes"), "billing:closing_list", "billing.view_dayclose", desk, 33),
             MenuEntry(_("Receivables"), "billing:receivable_list", "billing.view_receivable", accounts, 40),
             MenuEntry(
-                _("Credit accounts"), "billing:credit_account_list", "billing.view_creditaccount", accounts, 41
+                _("Credit accounts"),
+                "billing:credit_account_list",
+                "billing.view_creditaccount",
+                accounts,
+                41,
             ),
         )

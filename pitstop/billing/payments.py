@@ -56,6 +56,8 @@ def day_is_closed(*, store: Store, cashier: User, day) -> bool:
 
 
 def _check_day_open(store: Store, cashier: User) -> None:
+    # The lock day_close takes: a payment never slips in between its totals and the close.
+    User.objects.select_for_update().filter(pk=cashier.pk).first()
     if day_is_closed(store=store, cashier=cashier, day=timezone.localdate()):
         raise ApplicationError(_("Your day is closed; no more money can be taken today."), code="day_closed")
 
@@ -494,6 +496,10 @@ def payment_refund(*, actor: User, payment: Payment, amount, reason: str) -> Pay
     )
     if settlement is not None:
         Settlement.objects.filter(pk=settlement.pk).update(received=F("received") - amount)
+    if payment.receivable_id:
+        from .receivables import receivable_refunded
+
+        receivable_refunded(payment=payment, amount=amount)
     return refund
 
 
@@ -503,9 +509,28 @@ def payment_refund(*, actor: User, payment: Payment, amount, reason: str) -> Pay
 def carry_out(*, actor: User, settlement: Settlement) -> Payment | None:
     """Called by settlement_reverse under the settlement's lock: what was received moves off
     the reversed bill, to be carried onto the bill made again (no money moves)."""
-    received = settlement.received
+    # What was put on a company's account is not carried: reversing the bill cancels that
+    # receivable, and the bill made again goes on the account anew.
+    on_account = (
+        settlement.payments.filter(method=Method.CREDIT).aggregate(total=Sum("amount"))["total"] or ZERO
+    )
+    received = settlement.received - on_account
+    if on_account:
+        Payment.objects.create(
+            store_id=settlement.store_id,
+            settlement=settlement,
+            customer_id=settlement.customer_id,
+            method=Method.CREDIT,
+            amount=-on_account,
+            business_date=timezone.localdate(),
+            cashier=actor,
+            note=_("The charge on account is cancelled with the bill."),
+        )
+        Settlement.objects.filter(pk=settlement.pk).update(received=F("received") - on_account)
+        settlement.received -= on_account
     if received <= 0:
         return None
+    _check_day_open(settlement.store, actor)
     payment = Payment.objects.create(
         store_id=settlement.store_id,
         settlement=settlement,
@@ -539,6 +564,7 @@ def carry_in(*, actor: User, settlement: Settlement) -> Payment | None:
     amount = min(advance, settlement.owner_total - settlement.received)
     if amount <= 0:
         return None
+    _check_day_open(settlement.store, actor)
     payment = Payment.objects.create(
         store_id=settlement.store_id,
         settlement=settlement,

@@ -90,6 +90,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "customer": customer,
         "can_edit": has_perm_in_store(request.user, "customers.change_customer", customer.store_id),
         "can_add_vehicle": has_perm_in_store(request.user, "customers.add_vehicle", customer.store_id),
+        # The loyalty page (memberships, stored value, points, cards) where the user may see it.
+        "can_see_loyalty": has_perm_in_store(request.user, "loyalty.view_membership", customer.store_id),
         "can_reveal": has_perm_in_store(request.user, PERSONAL, customer.store_id),
         "audit": _with_audit(customer, Customer),
         "sections": sections_for("customer", request, customer),

@@ -61,13 +61,20 @@ def _rules(store: Store) -> dict[str, PackageCardType]:
             store=store, pay_at_least=Decimal(pay), defaults={"name": name, "bonus": Decimal(bonus)}
         )
     for kind in LineKind.values:
-        PointsRule.objects.get_or_create(store=store, line_kind=kind, defaults={"points_per_yuan": Decimal(1)})
+        PointsRule.objects.get_or_create(
+            store=store, line_kind=kind, defaults={"points_per_yuan": Decimal(1)}
+        )
     PointsSettings.objects.get_or_create(store=store, defaults={"points_per_yuan": 100, "expiry_months": 24})
     cards = {}
     wash, _new = PackageCardType.objects.get_or_create(
         store=store,
         code="XC10",
-        defaults={"name": "洗车10次卡", "kind": PackageCardType.Kind.COUNT, "price": Decimal("200.00"), "valid_months": 12},
+        defaults={
+            "name": "洗车10次卡",
+            "kind": PackageCardType.Kind.COUNT,
+            "price": Decimal("200.00"),
+            "valid_months": 12,
+        },
     )
     if not wash.items.exists():
         PackageCardTypeItem.objects.create(card_type=wash, labour=_wash_operation(), count=10)

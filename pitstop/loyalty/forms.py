@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from pitstop.billing.models import Payment
 from pitstop.core.forms import BootstrapMixin
-from pitstop.core.text import normalise_code
 from pitstop.customers.forms import CustomerLookupField
 from pitstop.customers.models import Customer, CustomerTier, Vehicle
 from pitstop.customers.selectors import customers_for
+from pitstop.service.catalogue import normalise_code
 from pitstop.service.models import CannedJob, LabourOperation
 
 from .models import (
@@ -45,7 +45,7 @@ class PaymentFieldsMixin(forms.Form):
     WeChat Pay, Alipay or transfer with its reference). `token` makes a double click harmless:
     it is the payment's idempotency key, so the same form never takes money twice."""
 
-    method = forms.ChoiceField(label=_("Paid by"), required=False)
+    method = forms.ChoiceField(label=_("Payment method"), required=False)
     tendered = money_field(_("Cash tendered"), required=False, help_text=_("Cash only: the change is shown."))
     reference = forms.CharField(
         label=_("Payment reference no."),
@@ -124,7 +124,7 @@ class RenewForm(BootstrapMixin, PaymentFieldsMixin):
 
 
 class ChangeTierForm(BootstrapMixin, forms.Form):
-    tier = forms.ModelChoiceField(label=_("New tier"), queryset=CustomerTier.objects.none())
+    tier = forms.ModelChoiceField(label=_("Change to tier"), queryset=CustomerTier.objects.none())
     single_spend = money_field(
         _("Spend of the visit just paid"),
         required=False,

@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from pitstop.accounts.models import Store
 from pitstop.core.scoping import get_scoped_or_404, scoped
-from pitstop.core.text import normalise_code
 from pitstop.customers.models import Customer, CustomerTier, Vehicle
 from pitstop.customers.selectors import customers_matching
 
@@ -112,7 +111,7 @@ def member_list(
         qs = qs.filter(status=status)
     text = (query or "").strip()
     if text:
-        card = normalise_code(text)
+        card = text.upper()
         holders = Customer.objects.filter(customers_matching(user=user, query=text)).values("pk")
         qs = qs.filter(Q(card_no__icontains=card) | Q(customer_id__in=holders))
     return qs.order_by("-id")
@@ -397,12 +396,3 @@ def coupon_type_for(*, user, pk: int) -> CouponType:
 
 def top_up_rule_for_edit(*, user, pk: int) -> TopUpRule:
     return get_scoped_or_404(TopUpRule.objects.select_related("store"), user, VIEW_TOP_UP_RULE, pk=pk)
-
-
-def item_label(item: PackageCardItem | PackageCardTypeItem) -> str:
-    """What a card item gives, as the desk names it: the labour operation or canned job."""
-    if item.labour_id:
-        return str(item.labour)
-    if item.canned_job_id:
-        return f"{item.canned_job.code} {item.canned_job.name}"
-    return ""

@@ -368,7 +368,7 @@ def walkaround_save(
         raise ApplicationError(_("A key tag has at most 20 characters."), field="key_tag")
     if key_tag:
         holder = (
-            RepairOrder.objects.filter(store=order.store, key_tag=key_tag, status__in=RepairOrder.OPEN)
+            RepairOrder.objects.filter(store=order.store, key_tag=key_tag, status__in=RepairOrder.ON_BOARD)
             .exclude(pk=order.pk)
             .first()
         )

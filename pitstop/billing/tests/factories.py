@@ -77,7 +77,8 @@ def ready_order(
         reference = Reference("repair_order", order.pk, order.number)
         for position, (name, quantity, unit_price) in enumerate(parts):
             part = PartFactory(name=name, sale_price=Decimal(unit_price))
-            stock_receive(actor=advisor, warehouse=warehouse, lines=[(part, quantity, "100")])
+            cost = (Decimal(unit_price) * Decimal("0.6")).quantize(Decimal("0.01"))  # never below cost
+            stock_receive(actor=advisor, warehouse=warehouse, lines=[(part, quantity, cost)])
             stock_issue(actor=advisor, warehouse=warehouse, lines=[(part, quantity)], reference=reference)
             amount = (Decimal(quantity) * Decimal(unit_price)).quantize(Decimal("0.01"))
             OrderPartFactory(

@@ -435,3 +435,17 @@ def test_the_export_needs_its_permission_and_a_close_stays_in_its_store(
     for name in ("billing:closing_detail", "billing:closing_print"):
         assert client.get(reverse(name, args=[close.pk])).status_code == 404
     assert f'data-close="{close.pk}"' not in client.get(reverse("billing:closing_list")).content.decode()
+
+
+def test_htmx_asks_for_the_payments_or_the_closes_alone(client, store_a, cashier, manager, busy_day):
+    client.force_login(cashier)
+    partial = client.get(
+        reverse("billing:closing_day"), headers={"HX-Request": "true", "HX-Target": "day-payments"}
+    ).content.decode()
+    assert partial.lstrip().startswith('<div id="day-payments"') and "4200001" in partial
+    closing.day_close(actor=cashier, store=store_a, day=timezone.localdate(), cash_counted="1300")
+    client.force_login(manager)
+    table = client.get(
+        reverse("billing:closing_list"), headers={"HX-Request": "true", "HX-Target": "close-table"}
+    ).content.decode()
+    assert table.lstrip().startswith('<div id="close-table"') and "<html" not in table

@@ -16,6 +16,7 @@ from pitstop.billing.models import Payment
 from pitstop.billing.payments import payment_record
 from pitstop.billing.settlement import settlement_reverse
 from pitstop.customers.tests.factories import CustomerFactory, VehicleFactory
+from pitstop.service.catalogue import add_months
 from pitstop.service.tests.factories import MaintenancePlanFactory, MaintenancePlanItemFactory
 
 from .factories import credit_account, ready_order, settle, settled_order
@@ -163,10 +164,17 @@ def test_the_service_card_gives_the_store_the_advisor_and_the_next_service(login
     order, _settlement = settled
     plan = MaintenancePlanFactory(brand=order.vehicle.brand)
     MaintenancePlanItemFactory(plan=plan, every_km=10000, every_months=None, job__name="常规保养")
+    MaintenancePlanItemFactory(plan=plan, every_km=None, every_months=24, job__name="更换刹车油")
+    bought = timezone.localdate() - datetime.timedelta(days=400)
+    order.vehicle.purchase_date = bought
+    order.vehicle.save(update_fields=["purchase_date"])
     body = login(advisor).get(reverse("billing:print_service_card", args=[order.pk])).content.decode()
     assert "010-65550000" in _cells(body, 'id="store-phone"') and str(advisor) in body
-    # Never done: counted from the purchase at 0 km, the next after 30,000 km is 40,000 km.
-    assert "40000" in _cells(body, 'id="next-service"') and order.vehicle.plate in body
+    # Never done: counted from the purchase at 0 km, the next after 30,000 km is 40,000 km; the
+    # brake fluid 24 months after the purchase; whichever comes first.
+    due = _cells(body, 'id="next-service"', "</td>")
+    assert "40000" in due and add_months(bought, 24).isoformat() in due and "常规保养" in due
+    assert order.vehicle.plate in body
 
 
 @pytest.mark.parametrize("name", ["print_exit_pass", "print_guarantee", "print_service_card", "delivery"])

@@ -40,6 +40,7 @@ from ..models import DayClose
 VIEW = "billing.view_dayclose"
 EXPORT = "billing.export_dayclose"
 PER_PAGE = 30
+PAYMENTS_PER_PAGE = 100
 
 
 class CloseForm(BootstrapMixin, forms.Form):
@@ -108,7 +109,9 @@ def _day_page(request: HttpRequest, store, cashier: User, day: datetime.date, fo
         "own": cashier.pk == request.user.pk,
         "summary": summary,
         "close": summary.close,
-        "payments": closing.day_payments(store=store, cashier=cashier, day=day),
+        "page": Paginator(
+            closing.day_payments(store=store, cashier=cashier, day=day), PAYMENTS_PER_PAGE
+        ).get_page(request.GET.get("page")),
         "form": form,
         "may_list": has_perm_in_store(request.user, VIEW, store.pk),
     }
@@ -215,9 +218,8 @@ def _close_context(request: HttpRequest, pk: int) -> dict:
 def close_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _close_context(request, pk)
     close = context["close"]
-    context["payments"] = closing.day_payments(
-        store=close.store, cashier=close.cashier, day=close.business_date
-    )
+    payments = closing.day_payments(store=close.store, cashier=close.cashier, day=close.business_date)
+    context["page"] = Paginator(payments, PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "billing/closing/detail.html", context)
 
 

@@ -8,7 +8,8 @@ LOCALE = Path(__file__).resolve().parents[3] / "locale" / "zh_Hans" / "LC_MESSAG
 
 
 def _entries(po_text: str) -> list[tuple[str, str, bool]]:
-    """(msgid, first msgstr, fuzzy) for every entry of a .po file, header left out."""
+    """(msgid, first msgstr, fuzzy) for every entry of a .po file, header left out; a msgid
+    with a context (msgctxt) is keyed "context\x04msgid", as gettext keys it."""
 
     def joined(block: str) -> str:
         return (
@@ -23,8 +24,12 @@ def _entries(po_text: str) -> list[tuple[str, str, bool]]:
     for chunk in po_text.split("\n\n"):
         msgid = re.search(r'^msgid ((?:".*"\n?)+)', chunk, re.M)
         msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', chunk, re.M)
+        context = re.search(r'^msgctxt ((?:".*"\n?)+)', chunk, re.M)
         if msgid and msgstr and joined(msgid.group(1)):
-            entries.append((joined(msgid.group(1)), joined(msgstr.group(1)), "#, fuzzy" in chunk))
+            key = joined(msgid.group(1))
+            if context:
+                key = f"{joined(context.group(1))}\x04{key}"
+            entries.append((key, joined(msgstr.group(1)), "#, fuzzy" in chunk))
     return entries
 
 

@@ -30,7 +30,10 @@ def test_demo_stores_get_rules_and_a_few_members_once(db):
         ]
         assert PointsRule.objects.filter(store__code=code, points_per_yuan=1).count() == 3
         assert PointsSettings.objects.get(store__code=code).points_per_yuan == 100
-        assert set(PackageCardType.objects.filter(store__code=code).values_list("code", flat=True)) == {"SB", "XC10"}
+        assert set(PackageCardType.objects.filter(store__code=code).values_list("code", flat=True)) == {
+            "SB",
+            "XC10",
+        }
         wash = PackageCardType.objects.get(store__code=code, code="XC10")
         assert [(i.labour.code, i.count) for i in wash.items.all()] == [("XC-001", 10)]
         assert CouponType.objects.get(store__code=code, code="MJ50").minimum_spend == Decimal("500.00")

@@ -69,6 +69,9 @@ def top_up(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         amount = form.cleaned_data["amount"]
         preview = _preview(store, amount, account)
+        tendered = form.cleaned_data.get("tendered")
+        if form.cleaned_data.get("method") == "cash" and tendered and tendered >= amount:
+            preview.update(tendered=tendered, change=tendered - amount)
         shown = request.POST.get("bonus_shown")
         if "confirm" in request.POST and shown == str(preview["bonus"]):
             try:

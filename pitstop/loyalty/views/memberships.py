@@ -140,7 +140,7 @@ def membership_renew(request: HttpRequest, pk: int) -> HttpResponse:
     aside = [
         (_("Card no."), membership.card_no),
         (_("Tier"), membership.tier.name),
-        (_("Expires"), membership.expires_on or _("no expiry")),
+        (_("Expires"), membership.expires_on.isoformat() if membership.expires_on else _("no expiry")),
     ]
     return _action_page(
         request,

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from pitstop.billing.demo import load_billing_demo
 from pitstop.customers.demo import DEMO_PASSWORD, STAFF, load_demo
+from pitstop.loyalty.demo import load_loyalty_demo
 from pitstop.messaging.demo import load_messaging_demo
 from pitstop.parts.demo import load_parts_demo, load_parts_documents_demo
 from pitstop.service.demo import load_appointments_demo, load_service_catalogue_demo
@@ -42,6 +43,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"demo workshop loaded: {workshop['orders']} work orders across the board")
             )
+        loyalty = load_loyalty_demo()
+        if loyalty["created"]:
+            self.stdout.write(self.style.SUCCESS(f"demo loyalty loaded: {loyalty['members']} members"))
         if load_billing_demo()["created"]:
             self.stdout.write(self.style.SUCCESS("demo cash desk settings and a credit account loaded"))
         if not quiet_logins:
