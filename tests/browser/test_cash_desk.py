@@ -130,3 +130,17 @@ def test_cashier_settles_pays_two_ways_prints_reverses_redoes_and_closes_the_day
     assert Settlement.objects.filter(order=ready_job).count() == 3
     money = Payment.objects.filter(method__in=Payment.MONEY_METHODS).order_by("id")
     assert [p.amount for p in money] == [Decimal("316.10"), Decimal("15.00")]
+
+    # The day's close: ¥15 cash expected; ¥10 counted needs an explanation, then it closes.
+    page.goto(f"{live_server.url}/billing/closing/")
+    expect(page.locator("#cash-expected")).to_have_text("¥15.00")
+    expect(page.locator("#day-totals")).to_contain_text("¥316.10")  # WeChat Pay
+    shot(page, "cash-desk-07-my-day")
+    page.fill("#id_cash_counted", "10")
+    page.click("#day-close-form button[type=submit]")
+    expect(page.locator("#day-close-form")).to_be_visible()
+    page.fill("#id_cash_counted", "10")
+    page.fill("#id_explanation", "找零多找了5元")
+    page.click("#day-close-form button[type=submit]")
+    expect(page.locator("#close-difference")).to_have_text("¥-5.00")
+    shot(page, "cash-desk-08-day-closed")

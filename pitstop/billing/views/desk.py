@@ -245,6 +245,14 @@ def _loyalty_of(settlement: Settlement) -> dict:
     }
 
 
+def _events(settlement: Settlement) -> list:
+    events = list(settlement.events.select_related("actor").order_by("id"))
+    for event in events:
+        known = event.to_status in Status.values
+        event.label = Status(event.to_status).label if known else event.to_status
+    return events
+
+
 @login_required
 def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     settlement = _settlement(request, pk)
@@ -283,7 +291,7 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "advance": payments.advance_of(settlement)
         if order is not None or settlement.counter_sale_id
         else Decimal(0),
-        "events": settlement.events.select_related("actor").order_by("id"),
+        "events": _events(settlement),
         "reversal": getattr(settlement, "reversal", None) if settlement.status == Status.REVERSED else None,
         "is_insurance": settlement.insurer or any(line.payer == Payer.INSURER for line in lines),
         # A fresh key per page: pressing "pay" twice (or the browser resending) pays once.

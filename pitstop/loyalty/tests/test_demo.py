@@ -18,10 +18,9 @@ from pitstop.loyalty.models import (
 
 
 def test_demo_stores_get_rules_and_a_few_members_once(db):
-    call_command("load_demo", "--quiet-logins")
-    first = load_loyalty_demo()
+    call_command("load_demo", "--quiet-logins")  # loads the loyalty demo after the workshop's
     again = load_loyalty_demo()
-    assert first == {"created": True, "members": 6} and again == {"created": False, "members": 0}
+    assert again == {"created": False, "members": 0}
     for code in ("BJ01", "SH01"):
         rules = TopUpRule.objects.filter(store__code=code)
         assert sorted((r.pay_at_least, r.bonus) for r in rules) == [
