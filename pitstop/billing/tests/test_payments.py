@@ -7,7 +7,9 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pitstop.billing.models import Payment, Settlement
 from pitstop.billing.payments import payment_record, payment_refund
@@ -161,3 +163,47 @@ def test_two_cashiers_paying_the_same_bill_at_once_never_collect_more_than_is_du
     assert (
         bill.received == Decimal("600.00") == sum(p.amount for p in Payment.objects.filter(settlement=bill))
     )
+
+
+payment_step = st.one_of(
+    st.tuples(
+        st.just("pay"),
+        st.sampled_from([Method.CASH, Method.CARD, Method.WECHAT]),
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal("600"), places=2),
+    ),
+    st.tuples(
+        st.just("refund"),
+        st.integers(min_value=0, max_value=5),
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal("600"), places=2),
+    ),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    total=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("2000"), places=2),
+    steps=st.lists(payment_step, max_size=8),
+)
+def test_outstanding_is_always_the_total_less_the_payments_and_never_below_zero(
+    store_a, advisor, cashier, total, steps
+):
+    with transaction.atomic():
+        bill = _bill(store_a, advisor, total=str(total))
+        for kind, what, amount in steps:
+            try:
+                if kind == "pay":
+                    payment_record(actor=cashier, settlement=bill, method=what, amount=amount, reference="R1")
+                else:
+                    paid = list(Payment.objects.filter(settlement=bill, amount__gt=0))
+                    if paid:
+                        payment_refund(
+                            actor=cashier, payment=paid[what % len(paid)], amount=amount, reason="退"
+                        )
+            except ApplicationError:
+                pass  # refused: more than outstanding or refundable; nothing may have moved
+            bill.refresh_from_db()
+            taken = sum((p.amount for p in Payment.objects.filter(settlement=bill)), Decimal("0"))
+            assert bill.received == taken
+            assert bill.outstanding == bill.owner_total - taken
+            assert Decimal("0") <= bill.outstanding <= bill.owner_total
+        transaction.set_rollback(True)
