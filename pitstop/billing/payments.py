@@ -413,6 +413,39 @@ def payment_take(
     )
 
 
+@transaction.atomic
+def payment_pay_out(
+    *,
+    actor: User,
+    store: Store,
+    purpose: str,
+    method: str,
+    amount,
+    customer=None,
+    reference: str = "",
+    note: str = "",
+) -> Payment:
+    """Money paid out of the drawer for something that is not a bill's refund — unspent stored
+    value given back (退卡) — recorded as a negative row, so the day close counts it."""
+    if purpose not in Purpose.values or purpose == Purpose.SETTLEMENT:
+        raise ApplicationError(_("Say what the money is for."), field="purpose", code="purpose")
+    if method not in Payment.MONEY_METHODS:
+        raise ApplicationError(_("Choose how the money is paid back."), field="method", code="method")
+    amount = _amount(amount)
+    _check_day_open(store, actor)
+    return Payment.objects.create(
+        store=store,
+        purpose=purpose,
+        customer=customer,
+        method=method,
+        amount=-amount,
+        reference=(reference or "").strip()[:64],
+        business_date=timezone.localdate(),
+        cashier=actor,
+        note=(note or "")[:200],
+    )
+
+
 def refundable(payment: Payment) -> Decimal:
     refunded = payment.refunds.aggregate(total=Sum("amount"))["total"] or ZERO
     return payment.amount + refunded  # refunds are negative
@@ -506,6 +539,25 @@ def payment_refund(*, actor: User, payment: Payment, amount, reason: str) -> Pay
 # ---------------------------------------------------------------- a reversed bill's money
 
 
+def _book(actor: User, settlement: Settlement, method: str, amount: Decimal, note: str) -> Payment:
+    """A row that moves what a bill has received without money changing hands (carried over,
+    or a charge on account cancelled), and the bill's `received` with it."""
+    _check_day_open(settlement.store, actor)
+    payment = Payment.objects.create(
+        store_id=settlement.store_id,
+        settlement=settlement,
+        customer_id=settlement.customer_id,
+        method=method,
+        amount=amount,
+        business_date=timezone.localdate(),
+        cashier=actor,
+        note=note,
+    )
+    Settlement.objects.filter(pk=settlement.pk).update(received=F("received") + amount)
+    settlement.received += amount
+    return payment
+
+
 def carry_out(*, actor: User, settlement: Settlement) -> Payment | None:
     """Called by settlement_reverse under the settlement's lock: what was received moves off
     the reversed bill, to be carried onto the bill made again (no money moves)."""
@@ -514,36 +566,17 @@ def carry_out(*, actor: User, settlement: Settlement) -> Payment | None:
     on_account = (
         settlement.payments.filter(method=Method.CREDIT).aggregate(total=Sum("amount"))["total"] or ZERO
     )
-    received = settlement.received - on_account
     if on_account:
-        Payment.objects.create(
-            store_id=settlement.store_id,
-            settlement=settlement,
-            customer_id=settlement.customer_id,
-            method=Method.CREDIT,
-            amount=-on_account,
-            business_date=timezone.localdate(),
-            cashier=actor,
-            note=_("The charge on account is cancelled with the bill."),
+        _book(
+            actor,
+            settlement,
+            Method.CREDIT,
+            -on_account,
+            _("The charge on account is cancelled with the bill."),
         )
-        Settlement.objects.filter(pk=settlement.pk).update(received=F("received") - on_account)
-        settlement.received -= on_account
-    if received <= 0:
+    if settlement.received <= 0:
         return None
-    _check_day_open(settlement.store, actor)
-    payment = Payment.objects.create(
-        store_id=settlement.store_id,
-        settlement=settlement,
-        customer_id=settlement.customer_id,
-        method=Method.CARRY,
-        amount=-received,
-        business_date=timezone.localdate(),
-        cashier=actor,
-        note=_("Carried to the bill made again."),
-    )
-    Settlement.objects.filter(pk=settlement.pk).update(received=F("received") - received)
-    settlement.received -= received
-    return payment
+    return _book(actor, settlement, Method.CARRY, -settlement.received, _("Carried to the bill made again."))
 
 
 def advance_of(settlement: Settlement) -> Decimal:
@@ -560,21 +593,7 @@ def advance_of(settlement: Settlement) -> Decimal:
 def carry_in(*, actor: User, settlement: Settlement) -> Payment | None:
     """Called by settlement_post: the order's carried money pays the new bill, up to what the
     owner owes; what is left stays as the order's advance (shown at the cash desk)."""
-    advance = advance_of(settlement)
-    amount = min(advance, settlement.owner_total - settlement.received)
+    amount = min(advance_of(settlement), settlement.owner_total - settlement.received)
     if amount <= 0:
         return None
-    _check_day_open(settlement.store, actor)
-    payment = Payment.objects.create(
-        store_id=settlement.store_id,
-        settlement=settlement,
-        customer_id=settlement.customer_id,
-        method=Method.CARRY,
-        amount=amount,
-        business_date=timezone.localdate(),
-        cashier=actor,
-        note=_("Carried from the reversed bill."),
-    )
-    Settlement.objects.filter(pk=settlement.pk).update(received=F("received") + amount)
-    settlement.received += amount
-    return payment
+    return _book(actor, settlement, Method.CARRY, amount, _("Carried from the reversed bill."))

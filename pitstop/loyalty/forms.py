@@ -179,6 +179,14 @@ class RefundForm(BootstrapMixin, forms.Form):
         help_text=_("Empty: all the unspent principal."),
     )
     reason = forms.CharField(label=_("Why"), max_length=200)
+    method = forms.ChoiceField(label=_("Paid back by"), initial="cash")
+    reference = forms.CharField(label=_("Reference no. (transfer)"), max_length=64, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from pitstop.billing.models import Payment
+
+        self.fields["method"].choices = [(m, Payment.Method(m).label) for m in Payment.MONEY_METHODS]
 
 
 # --- package cards (F-7.4) -------------------------------------------------------------------

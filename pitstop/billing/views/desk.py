@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pitstop.core.exceptions import ApplicationError
@@ -77,7 +78,7 @@ def _run(request: HttpRequest, action, success: str = "") -> bool:
         messages.error(request, error.message)
         return False
     if success:
-        messages.success(request, success)
+        messages.success(request, str(success))
     return True
 
 
@@ -300,40 +301,37 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "billing/desk/settlement.html", context)
 
 
-@login_required
-@require_POST
-def settlement_discount(request: HttpRequest, pk: int) -> HttpResponse:
-    settlement = _for_write(request, pk, PREPARE)
-    _run(
-        request,
-        lambda: bills.settlement_discount(
-            actor=request.user,
-            settlement=settlement,
-            amount=request.POST.get("amount"),
-            reason=request.POST.get("reason", ""),
-        ),
-        _("The discount is recorded."),
-    )
-    return _back(settlement)
+def _bill_action(perm: str, service, fields: tuple[str, ...], success=""):
+    """A POST on a bill that calls one service with the named form fields: 403 without the
+    permission in the bill's store, the service's refusal as the page's message."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        settlement = _for_write(request, pk, perm)
+        values = {name: request.POST.get(name, "") for name in fields}
+        _run(request, lambda: service(actor=request.user, settlement=settlement, **values), success)
+        return _back(settlement)
+
+    return view
 
 
-@login_required
-@require_POST
-def settlement_insurance(request: HttpRequest, pk: int) -> HttpResponse:
-    settlement = _for_write(request, pk, PREPARE)
-    _run(
-        request,
-        lambda: bills.settlement_insurance(
-            actor=request.user,
-            settlement=settlement,
-            insurer=request.POST.get("insurer", ""),
-            claim_no=request.POST.get("claim_no", ""),
-            assessed_amount=request.POST.get("assessed_amount"),
-            excess=request.POST.get("excess"),
-        ),
-        _("The insurance claim is recorded."),
-    )
-    return _back(settlement)
+settlement_discount = _bill_action(
+    PREPARE, bills.settlement_discount, ("amount", "reason"), gettext_lazy("The discount is recorded.")
+)
+settlement_insurance = _bill_action(
+    PREPARE,
+    bills.settlement_insurance,
+    ("insurer", "claim_no", "assessed_amount", "excess"),
+    gettext_lazy("The insurance claim is recorded."),
+)
+settlement_approve = _bill_action(APPROVE, bills.settlement_approve, ("note",), gettext_lazy("Approved."))
+settlement_post = _bill_action(
+    POST, bills.settlement_post, ("invoice_no",), gettext_lazy("Settled. Take the payment.")
+)
+settlement_invoice = _bill_action(
+    POST, bills.settlement_invoice, ("invoice_no",), gettext_lazy("The invoice number is recorded.")
+)
 
 
 @login_required
@@ -349,48 +347,6 @@ def settlement_payer(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: bills.settlement_line_payer(
             actor=request.user, settlement=settlement, line_id=line_id, payer=request.POST.get("payer", "")
         ),
-    )
-    return _back(settlement)
-
-
-@login_required
-@require_POST
-def settlement_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    settlement = _for_write(request, pk, APPROVE)
-    _run(
-        request,
-        lambda: bills.settlement_approve(
-            actor=request.user, settlement=settlement, note=request.POST.get("note", "")
-        ),
-        _("Approved."),
-    )
-    return _back(settlement)
-
-
-@login_required
-@require_POST
-def settlement_post(request: HttpRequest, pk: int) -> HttpResponse:
-    settlement = _for_write(request, pk, POST)
-    _run(
-        request,
-        lambda: bills.settlement_post(
-            actor=request.user, settlement=settlement, invoice_no=request.POST.get("invoice_no", "")
-        ),
-        _("Settled. Take the payment."),
-    )
-    return _back(settlement)
-
-
-@login_required
-@require_POST
-def settlement_invoice(request: HttpRequest, pk: int) -> HttpResponse:
-    settlement = _for_write(request, pk, POST)
-    _run(
-        request,
-        lambda: bills.settlement_invoice(
-            actor=request.user, settlement=settlement, invoice_no=request.POST.get("invoice_no", "")
-        ),
-        _("The invoice number is recorded."),
     )
     return _back(settlement)
 

@@ -403,14 +403,17 @@ def test_refund_pays_back_unspent_principal_and_forfeits_the_bonus(login, manage
     customer = shop["customer"]
     client = login(manager)
     url = reverse("loyalty:refund", args=[customer.pk])
-    assert client.post(url, {"amount": "2000", "reason": "退卡"}).status_code == 400
-    assert client.post(url, {"amount": "500"}).status_code == 400  # a reason is needed
+    assert client.post(url, {"amount": "2000", "reason": "退卡", "method": "cash"}).status_code == 400
+    assert client.post(url, {"amount": "500", "method": "cash"}).status_code == 400  # a reason is needed
     assert _balance(customer) == (D("1000.00"), D("100.00"))
-    response = client.post(url, {"amount": "500", "reason": "退卡"}, follow=True)
+    assert not Payment.objects.exists()
+    response = client.post(url, {"amount": "500", "reason": "退卡", "method": "cash"}, follow=True)
     assert "500.00" in response.content.decode() and "50.00" in response.content.decode()
     assert _balance(customer) == (D("500.00"), D("50.00"))
     assert StoredValueEntry.objects.filter(kind="refund").get().principal == D("-500.00")
-    assert not Payment.objects.exists()  # money paid out is not a cash-desk payment yet
+    # the money leaves the drawer: a negative cash row the day close counts
+    (paid_out,) = Payment.objects.all()
+    assert (paid_out.method, paid_out.amount, paid_out.cashier) == ("cash", D("-500.00"), manager)
 
 
 # --- package cards ---------------------------------------------------------------------------

@@ -4,12 +4,15 @@ issuing a coupon."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pitstop.billing.models import Payment
+from pitstop.billing.payments import payment_pay_out
 from pitstop.core.exceptions import ApplicationError
 from pitstop.core.htmx import render_page
 from pitstop.core.money import to_money
@@ -138,8 +141,8 @@ def _preview(store, amount, account) -> dict:
 @login_required
 def refund(request: HttpRequest, pk: int) -> HttpResponse:
     """退款: unspent principal is paid back, the bonus's share forfeited (stored_value.py).
-    The page records the loyalty entry and says how much to pay back; the money paid out is
-    not yet a cash-desk payment (see the report)."""
+    The loyalty entry and the money paid out of the drawer (a negative payment the day close
+    counts) are written together."""
     customer = _customer(request, pk, sel.REFUND_STORED_VALUE)
     store = customer.store
     account = services.stored_value_balance(store=store, customer=customer)
@@ -147,13 +150,25 @@ def refund(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            entry = services.stored_value_refund(
-                actor=request.user,
-                store=store,
-                customer=customer,
-                amount=data.get("amount"),
-                reason=data["reason"],
-            )
+            with transaction.atomic():
+                entry = services.stored_value_refund(
+                    actor=request.user,
+                    store=store,
+                    customer=customer,
+                    amount=data.get("amount"),
+                    reason=data["reason"],
+                )
+                # The money leaves the drawer: the cashier's day close counts it.
+                payment_pay_out(
+                    actor=request.user,
+                    store=store,
+                    purpose=Payment.Purpose.TOP_UP,
+                    method=data["method"],
+                    amount=-entry.principal,
+                    customer=customer,
+                    reference=data.get("reference", ""),
+                    note=data["reason"],
+                )
             messages.success(
                 request,
                 _("Pay back ¥%(paid)s to the customer; a bonus of ¥%(forfeit)s is forfeited.")
