@@ -219,7 +219,12 @@ def test_a_key_tag_held_by_another_open_order_is_refused(store_a, advisor, order
     with pytest.raises(ApplicationError) as refused:
         walk(advisor, order, key_tag="a12")
     assert refused.value.code == "key_tag" and holder.number in str(refused.value.message)
+    # A car that is ready still hangs on its tag until the owner collects it.
     holder.status = Status.READY
+    holder.save()
+    with pytest.raises(ApplicationError):
+        walk(advisor, order, key_tag="A12")
+    holder.status = Status.DELIVERED
     holder.save()
     walk(advisor, order, key_tag="A12")
     order.refresh_from_db()
