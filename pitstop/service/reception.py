@@ -367,8 +367,11 @@ def walkaround_save(
     if len(key_tag) > 20:
         raise ApplicationError(_("A key tag has at most 20 characters."), field="key_tag")
     if key_tag:
+        # A tag hangs on the key board until the owner collects the car (delivered).
         holder = (
-            RepairOrder.objects.filter(store=order.store, key_tag=key_tag, status__in=RepairOrder.ON_BOARD)
+            RepairOrder.objects.filter(
+                store=order.store, key_tag=key_tag, status__in=(*RepairOrder.OPEN, RepairOrder.Status.READY)
+            )
             .exclude(pk=order.pk)
             .first()
         )
