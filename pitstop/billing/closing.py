@@ -32,6 +32,7 @@ from pitstop.core.money import to_money
 from pitstop.core.scoping import has_perm_in_store
 
 from .models import BillingSettings, DayClose, LineKind, Payer, Payment, Settlement, SettlementLine
+from .payments import MAX_MONEY
 
 ZERO = Decimal("0.00")  # shown as ¥0.00, kept as "0.00" in a close's totals
 Method = Payment.Method
@@ -66,6 +67,7 @@ DEFAULT_ACCOUNTS: dict[str, str] = {
     "revenue_labour": "6001.01",  # 主营业务收入-工时
     "revenue_parts": "6001.02",  # 主营业务收入-配件
     "revenue_fees": "6001.03",  # 主营业务收入-其他费用
+    "revenue_discount": "6001.09",  # 主营业务收入-销售折让: manual discounts (credited negative)
     "output_vat": "2221.01.01",  # 应交税费-应交增值税(销项税额)
 }
 PAYER_ACCOUNT = {
@@ -281,6 +283,8 @@ def _counted(value) -> Decimal:
         raise ApplicationError(
             _("The cash counted cannot be less than zero."), field="cash_counted", code="cash_counted"
         )
+    if amount > MAX_MONEY:
+        raise ApplicationError(_("The amount is too large."), field="cash_counted", code="cash_counted")
     return amount
 
 
@@ -469,6 +473,24 @@ def day_voucher_lines(*, store: Store, day: datetime.date) -> list[VoucherLine]:
         )
         put(credits, kind, revenue_memo[kind], amount - tax)
         put(credits, "output_vat", _("Output VAT"), tax)
+
+    # A manual discount comes off the owner's debt and off the revenue (its tax off the VAT);
+    # an insurance excess moves from the insurer's debt to the owner's. Reversals carry both
+    # negated, so they undo themselves.
+    adjusted = (
+        Settlement.objects.filter(store=store, posted_at__gte=start, posted_at__lt=end)
+        .exclude(status=Settlement.Status.DRAFT)
+        .exclude(manual_discount=0, excess=0)
+        .annotate(line_tax=Sum("lines__tax"))
+    )
+    for bill in adjusted:
+        discount_tax = _cents(bill.line_tax) - bill.tax
+        owner = _("Bills settled: %(payer)s") % {"payer": Payer.OWNER.label}
+        insurer = _("Bills settled: %(payer)s") % {"payer": Payer.INSURER.label}
+        put(debits, "receivable", owner, bill.excess - bill.manual_discount)
+        put(debits, "receivable_insurer", insurer, -bill.excess)
+        put(credits, "revenue_discount", _("Manual discounts"), -(bill.manual_discount - discount_tax))
+        put(credits, "output_vat", _("Output VAT"), -discount_tax)
 
     # Money and value taken that day.
     payments = Payment.objects.filter(store=store, business_date=day).exclude(method=Method.CARRY).order_by()

@@ -41,6 +41,10 @@ Purpose = Payment.Purpose
 # ---------------------------------------------------------------- checks
 
 
+# The largest amount a money column holds (12 digits, 2 places).
+MAX_MONEY = Decimal("9999999999.99")
+
+
 def _amount(value, field: str = "amount") -> Decimal:
     try:
         amount = to_money(value if isinstance(value, (Decimal, int)) else str(value or "").strip())
@@ -48,6 +52,8 @@ def _amount(value, field: str = "amount") -> Decimal:
         raise ApplicationError(_("Enter an amount."), field=field, code="amount") from None
     if amount <= 0:
         raise ApplicationError(_("The amount must be more than zero."), field=field, code="amount")
+    if amount > MAX_MONEY:
+        raise ApplicationError(_("The amount is too large."), field=field, code="amount")
     return amount
 
 
@@ -135,7 +141,20 @@ def _covered_by_card(settlement: Settlement, item) -> Decimal:
         lines = lines.filter(labour_line__operation_id=item.labour_id)
     else:
         lines = lines.filter(labour_line__canned_job_id=item.canned_job_id)
-    return lines.aggregate(total=Sum("amount"))["total"] or ZERO
+    covered = lines.aggregate(total=Sum("amount"))["total"] or ZERO
+    # What cards of the same item already paid on this bill (refunds are negative, so net).
+    from pitstop.loyalty.models import PackageCardEntry
+
+    same_item = PackageCardEntry.objects.filter(
+        item__labour_id=item.labour_id, item__canned_job_id=item.canned_job_id
+    ).values("pk")
+    used = (
+        Payment.objects.filter(
+            settlement=settlement, method=Method.PACKAGE_CARD, loyalty_id__in=same_item
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return max(ZERO, covered - used)
 
 
 def _pay_from_loyalty(
@@ -485,6 +504,11 @@ def payment_refund(*, actor: User, payment: Payment, amount, reason: str) -> Pay
     payment = Payment.objects.get(pk=payment.pk)
     if payment.refund_of_id is not None or payment.amount <= 0:
         raise ApplicationError(_("A refund cannot be refunded."), code="refund_of_refund")
+    if payment.purpose in (Purpose.TOP_UP, Purpose.PACKAGE_CARD, Purpose.MEMBERSHIP):
+        raise ApplicationError(
+            _("Stored value, package cards and memberships are given back on the loyalty page."),
+            code="not_refundable",
+        )
     if payment.method in (Method.CREDIT, Method.CARRY):
         raise ApplicationError(
             _("A payment on account is undone by reversing the settlement."), code="not_refundable"

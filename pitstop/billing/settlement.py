@@ -45,7 +45,7 @@ from .models import (
     SettlementLine,
     loyalty_kind,
 )
-from .payments import carry_in, carry_out
+from .payments import MAX_MONEY, carry_in, carry_out
 from .receivables import receivables_post, receivables_reverse
 
 HUNDRED = Decimal("100")
@@ -194,6 +194,8 @@ def _fee_lines(fees) -> list[dict]:
             raise ApplicationError(_("Enter the fee as an amount."), field="amount", code="amount") from None
         if amount <= 0:
             raise ApplicationError(_("A fee is more than zero."), field="amount", code="amount")
+        if amount > MAX_MONEY:
+            raise ApplicationError(_("The amount is too large."), field="amount", code="amount")
         cleaned.append(
             {"kind": kind, "name": (fee.get("name") or LineKind(kind).label)[:100], "amount": amount}
         )
@@ -448,6 +450,8 @@ def settlement_insurance(
         raise ApplicationError(_("Enter the amounts as numbers."), field="excess", code="amount") from None
     if excess_value < 0 or (assessed is not None and assessed < 0):
         raise ApplicationError(_("Amounts cannot be negative."), field="excess", code="amount")
+    if excess_value > MAX_MONEY or (assessed is not None and assessed > MAX_MONEY):
+        raise ApplicationError(_("The amount is too large."), field="excess", code="amount")
     lines = list(settlement.lines.all())
     insured = sum((line.amount for line in lines if line.payer == Payer.INSURER), ZERO)
     if excess_value > insured:
@@ -559,8 +563,22 @@ def _take_back_points(actor: User, settlement: Settlement, reason: str) -> None:
     earned = PointsEntry.objects.filter(
         reference_type="settlement", reference_id=settlement.pk, kind=PointsEntry.Kind.EARN
     ).first()
-    if earned is not None and not PointsEntry.objects.filter(reversal_of=earned).exists():
+    if earned is None or PointsEntry.objects.filter(reversal_of=earned).exists():
+        return
+    try:
         loyalty.points_reverse(actor=actor, entry=earned, reason=reason)
+    except ApplicationError as refused:
+        if refused.code != "insufficient_points":
+            raise
+        # The owner has already spent them: the bill is still reversed, and the bill says so.
+        record_event(
+            settlement,
+            actor,
+            Status.POSTED,
+            Status.REVERSED,
+            _("%(points)s points earned on this bill were already spent and stay with the customer.")
+            % {"points": earned.points},
+        )
 
 
 def _invoice_no(value: str) -> str:

@@ -341,3 +341,79 @@ def test_a_reversed_bill_on_account_carries_only_the_money(bill, job, advisor, c
     assert sum(r.amount for r in owed) == Decimal("0")  # the charge and its reversal
     redo = settlement_post(actor=cashier, settlement=settlement_prepare(actor=advisor, order=job))
     assert redo.received == Decimal("200.00") and redo.outstanding == Decimal("500.70")
+
+
+def test_a_discounted_bill_leaves_nothing_owed_in_the_days_voucher(job, advisor, cashier, store_a):
+    from pitstop.billing.closing import day_voucher_lines
+
+    row = billing_settings(store_a)
+    row.manual_discount_limit = Decimal("50")
+    row.save()
+    draft = settlement_discount(
+        actor=advisor, settlement=settlement_prepare(actor=advisor, order=job), amount="100", reason="老客户"
+    )
+    bill = settlement_post(actor=cashier, settlement=draft)
+    payments.payment_record(actor=cashier, settlement=bill, method=Method.CASH, amount=bill.owner_total)
+    lines = day_voucher_lines(store=store_a, day=datetime.date.today())
+    owed = sum((line.debit - line.credit for line in lines if line.account == "1122"), Decimal("0"))
+    assert owed == Decimal("0")  # the owner paid all he owed
+    revenue = sum((line.credit for line in lines if line.account.startswith("6001")), Decimal("0"))
+    vat = sum((line.credit for line in lines if line.account == "2221.01.01"), Decimal("0"))
+    assert revenue + vat == bill.total == Decimal("600.70")
+
+
+def test_money_taken_for_a_top_up_is_not_refunded_at_the_desk(cashier, store_a):
+    from pitstop.customers.tests.factories import CustomerFactory
+
+    paid = payments.payment_take(
+        actor=cashier,
+        store=store_a,
+        purpose=Payment.Purpose.TOP_UP,
+        method=Method.CASH,
+        amount="1000",
+        customer=CustomerFactory(store=store_a),
+    )
+    with pytest.raises(ApplicationError) as refused:
+        payments.payment_refund(actor=cashier, payment=paid, amount="1000", reason="不要了")
+    assert refused.value.code == "not_refundable"
+
+
+def test_a_package_card_pays_a_labour_line_once(job, advisor, cashier, store_a):
+    operation = LabourOperationFactory()
+    OrderLabourFactory(
+        order=job,
+        name="保养工时",
+        operation=operation,
+        hours=Decimal("1"),
+        rate=Decimal("80.00"),
+        price=Decimal("80.00"),
+    )
+    card_type = PackageCardType.objects.create(store=store_a, code="BY", name="保养卡", price=Decimal("0"))
+    PackageCardTypeItem.objects.create(card_type=card_type, labour=operation, count=5)
+    card = loyalty.package_card_sell(actor=cashier, card_type=card_type, customer=job.customer)
+    bill = settlement_post(actor=cashier, settlement=settlement_prepare(actor=advisor, order=job))
+    item = card.items.get()
+    payments.payment_record(actor=cashier, settlement=bill, method=Method.PACKAGE_CARD, card_item=item)
+    with pytest.raises(ApplicationError) as twice:
+        payments.payment_record(actor=cashier, settlement=bill, method=Method.PACKAGE_CARD, card_item=item)
+    assert twice.value.code == "not_covered"
+    assert card.items.get().remaining == 4
+
+
+@pytest.mark.parametrize("field", ["tendered", "amount"])
+def test_an_absurd_amount_is_refused_with_a_message(client, bill, cashier, field):
+    client.force_login(cashier)
+    data = {"method": "cash", "amount": "10", "tendered": "20", field: "1e13"}
+    response = client.post(reverse("billing:payment_add", args=[bill.pk]), data, follow=True)
+    assert response.status_code == 200 and not Payment.objects.exists()
+    crafted = {"method": "package_card", "card_item": "²"}
+    assert client.post(reverse("billing:payment_add", args=[bill.pk]), crafted).status_code == 302
+
+
+def test_a_bill_whose_points_were_spent_is_still_reversed(job, advisor, cashier, manager, store_a):
+    PointsRule.objects.create(store=store_a, line_kind="labour", points_per_yuan=Decimal("1"))
+    bill = settlement_post(actor=cashier, settlement=settlement_prepare(actor=advisor, order=job))
+    loyalty.points_spend(actor=cashier, store=store_a, customer=job.customer, points=100)
+    reversal = settlement_reverse(actor=manager, settlement=bill, reason="录错")
+    assert reversal.reverses == bill and _refresh(bill).status == Status.REVERSED
+    assert bill.events.filter(note__contains="162").exists()

@@ -380,7 +380,7 @@ def _card_item(request: HttpRequest, settlement: Settlement):
     from pitstop.loyalty.models import PackageCardItem
 
     raw = request.POST.get("card_item") or ""
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         return None
     return (
         PackageCardItem.objects.select_related("card")
