@@ -373,6 +373,7 @@ def records_for(name: str, records: dict) -> dict | None:
                     "settlement_invoice",
                     "settlement_reverse",
                     "payment_add",
+                    "advance_pay_back",
                     "print_statement",
                 ]
             },

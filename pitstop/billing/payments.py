@@ -621,3 +621,49 @@ def carry_in(*, actor: User, settlement: Settlement) -> Payment | None:
     if amount <= 0:
         return None
     return _book(actor, settlement, Method.CARRY, amount, _("Carried from the reversed bill."))
+
+
+@transaction.atomic
+def advance_pay_back(
+    *, actor: User, settlement: Settlement, method: str, amount, reference: str = ""
+) -> Payment:
+    """Money of a reversed bill that the bill made again did not need (it came out smaller),
+    paid back to the customer: the carried money leaves the order's advance and the money
+    leaves the drawer, both written on the reversed bill it came from (its received nets to
+    nothing), and the day close counts the money paid out."""
+    if method not in Payment.MONEY_METHODS:
+        raise ApplicationError(_("Choose how the money is paid back."), field="method", code="method")
+    amount = _amount(amount)
+    source = (
+        Settlement.objects.select_for_update(of=("self",))
+        .filter(order_id=settlement.order_id, status=Settlement.Status.REVERSED)
+        .order_by("-id")
+        .first()
+        if settlement.order_id
+        else None
+    )
+    if source is None:
+        raise ApplicationError(_("This order holds no money of a reversed bill."), code="no_advance")
+    advance = advance_of(source)
+    if amount > advance:
+        raise ApplicationError(
+            _("Only ¥%(advance)s of a reversed bill is held for this order.") % {"advance": advance},
+            field="amount",
+            code="over_refund",
+        )
+    reference = _reference(method, reference)
+    note = _("Paid back: the bill made again came out smaller.")
+    _book(actor, source, Method.CARRY, amount, note)
+    paid = Payment.objects.create(
+        store_id=source.store_id,
+        settlement=source,
+        customer_id=source.customer_id,
+        method=method,
+        amount=-amount,
+        reference=reference,
+        business_date=timezone.localdate(),
+        cashier=actor,
+        note=note,
+    )
+    Settlement.objects.filter(pk=source.pk).update(received=F("received") - amount)
+    return paid

@@ -119,16 +119,22 @@ def membership_join(
         raise ApplicationError(
             _("Card number %(no)s is taken.") % {"no": card_no}, field="card_no", code="card_taken"
         )
-    membership = Membership.objects.create(
-        store_id=customer.store_id,
-        customer=customer,
-        card_no=card_no,
-        tier=tier,
-        joined_on=day,
-        expires_on=_ends(day, tier),
-        fee_paid=fee,
-        created_by=by(actor),
-    )
+    try:
+        with transaction.atomic():  # two desks giving out the same card no. at once
+            membership = Membership.objects.create(
+                store_id=customer.store_id,
+                customer=customer,
+                card_no=card_no,
+                tier=tier,
+                joined_on=day,
+                expires_on=_ends(day, tier),
+                fee_paid=fee,
+                created_by=by(actor),
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            _("Card number %(no)s is taken.") % {"no": card_no}, field="card_no", code="card_taken"
+        ) from None
     _event(membership, actor, Status.JOIN, from_status="-", to_tier=tier, amount=fee)
     _set_customer_tier(actor, customer, tier)
     return membership

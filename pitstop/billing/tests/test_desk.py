@@ -417,3 +417,21 @@ def test_a_bill_whose_points_were_spent_is_still_reversed(job, advisor, cashier,
     reversal = settlement_reverse(actor=manager, settlement=bill, reason="录错")
     assert reversal.reverses == bill and _refresh(bill).status == Status.REVERSED
     assert bill.events.filter(note__contains="162").exists()
+
+
+def test_money_the_smaller_redone_bill_did_not_need_is_paid_back(bill, job, advisor, cashier, manager):
+    payments.payment_record(actor=cashier, settlement=bill, method=Method.CASH, amount=bill.owner_total)
+    settlement_reverse(actor=manager, settlement=bill, reason="工时应由本店承担")
+    draft = settlement_prepare(actor=advisor, order=job)
+    labour = draft.lines.get(kind="labour")
+    draft = settlement_line_payer(actor=advisor, settlement=draft, line_id=labour.pk, payer=Payer.INTERNAL)
+    redo = settlement_post(actor=cashier, settlement=draft)
+    assert redo.outstanding == Decimal("0") and payments.advance_of(redo) == Decimal("162.00")
+    with pytest.raises(ApplicationError) as too_much:
+        payments.advance_pay_back(actor=cashier, settlement=redo, method=Method.CASH, amount="162.01")
+    assert too_much.value.code == "over_refund"
+    payments.advance_pay_back(actor=cashier, settlement=redo, method=Method.CASH, amount="162")
+    assert payments.advance_of(redo) == Decimal("0")
+    cash = sum(p.amount for p in Payment.objects.filter(method=Method.CASH))
+    assert cash == Decimal("538.70")  # what the owner finally paid
+    assert _refresh(bill).received == Decimal("0")

@@ -289,6 +289,7 @@ def settlement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fee_rows": _fee_rows(settlement) if draft else [],
         "fee_kinds": [(kind, LineKind(kind).label) for kind in FEE_KINDS],
         "loyalty": _loyalty_of(settlement) if live and settlement.outstanding > 0 else {},
+        "money_methods": [(m, Payment.Method(m).label) for m in Payment.MONEY_METHODS],
         "advance": payments.advance_of(settlement)
         if order is not None or settlement.counter_sale_id
         else Decimal(0),
@@ -433,6 +434,24 @@ def payment_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def advance_pay_back(request: HttpRequest, pk: int) -> HttpResponse:
+    settlement = _for_write(request, pk, PAY)
+    _run(
+        request,
+        lambda: payments.advance_pay_back(
+            actor=request.user,
+            settlement=settlement,
+            method=request.POST.get("method", ""),
+            amount=request.POST.get("amount"),
+            reference=request.POST.get("reference", ""),
+        ),
+        gettext_lazy("The money is paid back."),
+    )
+    return _back(settlement)
+
+
+@login_required
+@require_POST
 def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_scoped_or_404(Payment.objects.select_related("settlement"), request.user, PAY, pk=pk)
     _run(
@@ -483,6 +502,7 @@ urlpatterns = [
     path("settlements/<int:pk>/invoice/", settlement_invoice, name="settlement_invoice"),
     path("settlements/<int:pk>/reverse/", settlement_reverse, name="settlement_reverse"),
     path("settlements/<int:pk>/pay/", payment_add, name="payment_add"),
+    path("settlements/<int:pk>/advance/", advance_pay_back, name="advance_pay_back"),
     path("payments/<int:pk>/refund/", payment_refund, name="payment_refund"),
     path("counter-sales/<int:pk>/bill/", counter_sale_bill, name="counter_sale_bill"),
 ]

@@ -137,3 +137,23 @@ def test_database_refuses_a_negative_balance(store_a, customer):
     account = StoredValueAccount.objects.create(store=store_a, customer=customer)
     with pytest.raises(IntegrityError), transaction.atomic():
         StoredValueAccount.objects.filter(pk=account.pk).update(principal=D("-0.01"))
+
+
+def test_two_desks_giving_the_same_card_number_at_once_get_a_message(db, store_a):
+    """The check before the insert passes for both; the unique index decides, and the loser
+    gets a message, not a 500."""
+    from unittest import mock
+
+    from django.db.models import QuerySet
+
+    from pitstop.core.exceptions import ApplicationError
+    from pitstop.customers.tests.factories import CustomerFactory, TierFactory
+    from pitstop.loyalty.memberships import membership_join
+
+    tier = TierFactory(store=store_a)
+    membership_join(actor=None, customer=CustomerFactory(store=store_a), tier=tier, card_no="HY-1", fee="0")
+    with mock.patch.object(QuerySet, "exists", return_value=False), pytest.raises(ApplicationError) as taken:
+        membership_join(
+            actor=None, customer=CustomerFactory(store=store_a), tier=tier, card_no="HY-1", fee="0"
+        )
+    assert taken.value.code == "card_taken"
