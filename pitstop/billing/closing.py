@@ -32,7 +32,8 @@ from pitstop.core.money import to_money
 from pitstop.core.scoping import has_perm_in_store
 
 from .models import BillingSettings, DayClose, LineKind, Payer, Payment, Settlement, SettlementLine
-from .payments import MAX_MONEY
+from .payments import MAX_MONEY, day_is_closed
+from .settlement import tax_within
 
 ZERO = Decimal("0.00")  # shown as ¥0.00, kept as "0.00" in a close's totals
 Method = Payment.Method
@@ -318,7 +319,7 @@ def day_close(
     counted = _counted(cash_counted)
     explanation = (explanation or "").strip()
     cashier = User.objects.select_for_update().get(pk=cashier.pk)
-    if DayClose.objects.filter(store=store, cashier=cashier, business_date=day).exists():
+    if day_is_closed(store=store, cashier=cashier, day=day):
         raise ApplicationError(_("This day is closed already."), code="already_closed")
     summary = day_summary(store=store, cashier=cashier, day=day)
     difference = counted - summary.cash_expected
@@ -511,7 +512,7 @@ def day_voucher_lines(*, store: Store, day: datetime.date) -> list[VoucherLine]:
         amount = _cents(row["net"])
         if purpose == Purpose.MEMBERSHIP:
             rate = _vat_fees(store)
-            tax = to_money(amount * rate / (Decimal(100) + rate)) if rate else ZERO
+            tax = tax_within(amount, rate)
             put(credits, "membership", Purpose(purpose).label, amount - tax)
             put(credits, "output_vat", _("Output VAT"), tax)
         else:

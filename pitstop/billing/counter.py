@@ -15,7 +15,7 @@ from pitstop.core.numbering import next_code
 from pitstop.parts.models import CounterSale
 
 from .models import ZERO, LineKind, Payer, Settlement, SettlementLine
-from .settlement import _store_totals, billing_settings
+from .settlement import _store_totals, billing_settings, tax_within
 
 HUNDRED = 100
 
@@ -65,7 +65,7 @@ def counter_sale_bill(*, actor: User, sale: CounterSale) -> Settlement:
                 discount=due - amount,
                 amount=amount,
                 tax_rate=rate if amount else ZERO,
-                tax=to_money(amount * rate / (HUNDRED + rate)) if rate and amount else ZERO,
+                tax=tax_within(amount, rate),
                 payer=Payer.OWNER,
                 part=line.part,
                 cost=to_money(line.quantity * line.unit_cost) if line.unit_cost is not None else None,

@@ -125,8 +125,8 @@ def _lock(settlement: Settlement) -> Settlement:
 # ---------------------------------------------------------------- loyalty methods
 
 
-def _owner_amounts(settlement: Settlement) -> dict[str, Decimal]:
-    """The owner's lines by kind: what a coupon's line kinds apply to."""
+def owner_amounts(settlement: Settlement) -> dict[str, Decimal]:
+    """The owner's lines by loyalty kind: what a coupon applies to and points are earned on."""
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for line in settlement.lines.filter(payer=Payer.OWNER):
         sums[loyalty_kind(line.kind)] += line.amount
@@ -217,7 +217,7 @@ def _pay_from_loyalty(
             actor=actor,
             store=store,
             code=code,
-            amount=_owner_amounts(settlement),
+            amount=owner_amounts(settlement),
             reference=reference,
             customer=customer,
         )

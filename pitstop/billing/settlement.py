@@ -43,9 +43,8 @@ from .models import (
     Payer,
     Settlement,
     SettlementLine,
-    loyalty_kind,
 )
-from .payments import MAX_MONEY, carry_in, carry_out
+from .payments import MAX_MONEY, carry_in, carry_out, owner_amounts
 from .receivables import receivables_post, receivables_reverse
 
 HUNDRED = Decimal("100")
@@ -84,13 +83,23 @@ class Priced:
     tax: Decimal
 
 
+def tax_within(amount: Decimal, rate: Decimal) -> Decimal:
+    """The VAT inside a tax-inclusive amount: amount × rate / (100 + rate), to the cent."""
+    return to_money(amount * rate / (HUNDRED + rate)) if rate and amount else ZERO
+
+
+def discount_limit(settings_row: BillingSettings, owner_lines: Decimal) -> Decimal:
+    """The manual discount the store allows on the owner's lines without the manager."""
+    return to_money(owner_lines * settings_row.manual_discount_limit / HUNDRED)
+
+
 def price_line(*, quantity: Decimal, unit_price: Decimal, discount_pct: Decimal, tax_rate: Decimal) -> Priced:
     """One line: due = quantity × price, the discount off it, the amount, and the tax within
     the amount; each rounded half-up to the cent."""
     due = to_money(quantity * unit_price)
     discount = to_money(due * discount_pct / HUNDRED)
     amount = due - discount
-    tax = to_money(amount * tax_rate / (HUNDRED + tax_rate)) if tax_rate else ZERO
+    tax = tax_within(amount, tax_rate)
     return Priced(due=due, discount=discount, amount=amount, tax=tax)
 
 
@@ -354,7 +363,7 @@ def _store_totals(settlement: Settlement, lines, settings_row: BillingSettings |
     settlement.total = totals.total - manual
     settlement.tax = totals.tax - discount_tax
     settlement.owner_total = owner_lines - manual + settlement.excess
-    limit = to_money(owner_lines * settings_row.manual_discount_limit / HUNDRED)
+    limit = discount_limit(settings_row, owner_lines)
     below_cost = settings_row.below_cost_needs_approval and any(line.below_cost for line in lines)
     settlement.needs_approval = manual > limit or below_cost
     settlement.approved_by = None
@@ -367,7 +376,7 @@ def approval_reasons(settlement: Settlement) -> list[str]:
     reasons = []
     settings_row = billing_settings(settlement.store)
     owner_lines = settlement.owner_total - settlement.excess + settlement.manual_discount
-    limit = to_money(owner_lines * settings_row.manual_discount_limit / HUNDRED)
+    limit = discount_limit(settings_row, owner_lines)
     if settlement.manual_discount > limit:
         reasons.append(
             _("A manual discount of ¥%(amount)s is above the ¥%(limit)s allowed without approval.")
@@ -539,9 +548,7 @@ def _earn_points(actor: User, settlement: Settlement) -> None:
 
     if settlement.customer_id is None:
         return
-    amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for line in settlement.lines.filter(payer=Payer.OWNER):
-        amounts[loyalty_kind(line.kind)] += line.amount
+    amounts = owner_amounts(settlement)
     if settlement.manual_discount and amounts:
         # the discount comes off the largest kind: points are never earned on money not paid
         largest = max(amounts, key=amounts.get)
@@ -551,7 +558,7 @@ def _earn_points(actor: User, settlement: Settlement) -> None:
             actor=actor,
             store=settlement.store,
             customer=settlement.customer,
-            amounts=dict(amounts),
+            amounts=amounts,
             reference=Reference("settlement", settlement.pk, settlement.number),
         )
 
